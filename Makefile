@@ -18,7 +18,7 @@ CACHE	?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/cachestore
 BUILD	?= $(CURDIR)/build
 export KVER KDIR CACHE BUILD
 
-KMOD_DIRS := $(patsubst %/Kbuild,%,$(wildcard fs/cachestore/Kbuild fs/fscache/Kbuild))
+KMOD_DIRS := $(patsubst %/Kbuild,%,$(wildcard fs/cachestore/Kbuild fs/fscache/Kbuild)) tests/vm/selftest
 
 .PHONY: all modules tools unit deps check demo vmtest lint clean crashtest fuzz \
 	have-deps

@@ -1,0 +1,139 @@
+#!/bin/bash
+# run-all.sh - run every cachestore test and end with "N passed, N failed".
+#
+#   unit   every program in $BUILD/tests/unit (each prints its own summary)
+#   fuzz   `make -C tests/fuzz smoke` (short libFuzzer runs), when present
+#   tools  tests/tools/*.sh on the host (userspace tools on image files)
+#   lint   scripts/lint.sh (checkpatch --strict, W=1, sparse) on kernel code
+#   vm     tests/vm/tests/*.sh, each in a fresh VM booting the target kernel
+#
+# usage: run-all.sh [--only SUBSTRING] [--skip-vm]
+# A VM test declares what it needs in a "# vm:" line: disks=NAME:SIZE,...
+# timeout=SEC boots=N mem=MB expect=fail.
+set -uo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+BUILD=${BUILD:-$repo/build}
+only="" skip_vm=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--only) only=$2; shift 2 ;;
+	--skip-vm) skip_vm=1; shift ;;
+	*) echo "usage: run-all.sh [--only SUBSTRING] [--skip-vm]" >&2; exit 2 ;;
+	esac
+done
+
+passed=0 failed=0 failures=()
+t0=$(date +%s)
+selected() { [ -z "$only" ] || [[ $1 == *"$only"* ]]; }
+
+# record NAME RC SECONDS
+record() {
+	if [ "$2" -eq 0 ]; then
+		passed=$((passed + 1))
+		printf 'ok   %-40s %4ss\n' "$1" "$3"
+	else
+		failed=$((failed + 1))
+		failures+=("$1")
+		printf 'FAIL %-40s %4ss (exit %s)\n' "$1" "$3" "$2"
+	fi
+}
+
+# run_counted NAME CMD...: a component that prints its own "N passed, N failed"
+run_counted() {
+	local name=$1 log rc s p f
+	shift
+	log=$(mktemp)
+	s=$(date +%s)
+	"$@" > "$log" 2>&1
+	rc=$?
+	read -r p f < <(grep -E '^([A-Za-z]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1 |
+		sed -E 's/^([A-Za-z]+: )?([0-9]+) passed, ([0-9]+) failed.*/\2 \3/')
+	if [ -z "${p:-}" ]; then
+		record "$name" "$([ $rc -eq 0 ] && echo 1 || echo $rc)" $(($(date +%s) - s))
+		[ $rc -eq 0 ] && { passed=$((passed - 1)); failed=$((failed + 1)); failures+=("$name (no summary)"); }
+		sed 's/^/    /' "$log" | tail -n 30
+	else
+		passed=$((passed + p))
+		failed=$((failed + f))
+		if [ "$f" -gt 0 ] || [ $rc -ne 0 ]; then
+			[ "$f" -gt 0 ] || { failed=$((failed + 1)); }
+			failures+=("$name")
+			grep -E '^(FAIL|    )' "$log" | head -n 40
+			[ $rc -eq 0 ] || sed 's/^/    /' "$log" | tail -n 15
+		fi
+		printf '%-4s %-40s %4ss (%s passed, %s failed)\n' \
+			"$([ "$f" -eq 0 ] && [ $rc -eq 0 ] && echo ok || echo FAIL)" "$name" \
+			$(($(date +%s) - s)) "$p" "$f"
+	fi
+	rm -f "$log"
+}
+
+echo "== unit"
+for t in "$BUILD"/tests/unit/*; do
+	[ -x "$t" ] && [ -f "$t" ] || continue
+	selected "unit/${t##*/}" || continue
+	run_counted "unit/${t##*/}" "$t"
+done
+
+if [ -f tests/fuzz/Makefile ] && selected fuzz; then
+	echo "== fuzz (smoke)"
+	run_counted fuzz/smoke make --no-print-directory -C tests/fuzz smoke
+fi
+
+echo "== tools"
+for t in tests/tools/*.sh; do
+	[ -f "$t" ] || continue
+	selected "$t" || continue
+	run_counted "${t#tests/}" bash "$t"
+done
+
+if [ -x scripts/lint.sh ] && selected lint; then
+	echo "== lint"
+	run_counted lint scripts/lint.sh
+fi
+
+if [ $skip_vm = 0 ]; then
+	echo "== vm (kernel $("$repo/scripts/kver.sh"))"
+	for t in tests/vm/tests/*.sh; do
+		selected "$t" || continue
+		name=${t#tests/vm/tests/}
+		name=vm/${name%.sh}
+		args=()
+		directives=$(sed -n 's/^# vm: *//p' "$t" | head -n 1)
+		for d in $directives; do
+			case $d in
+			disks=*) IFS=, read -ra ds <<< "${d#disks=}"
+				 for x in "${ds[@]}"; do args+=(--disk "${x/:/=}"); done ;;
+			timeout=*) args+=(--timeout "${d#timeout=}") ;;
+			boots=*) args+=(--boots "${d#boots=}") ;;
+			mem=*) args+=(--mem "${d#mem=}") ;;
+			expect=fail) args+=(--expect-fail) ;;
+			*) echo "run-all.sh: $t: unknown directive $d" >&2 ;;
+			esac
+		done
+		out="$BUILD/vm/${name#vm/}"
+		rm -rf "$out"; mkdir -p "$out"
+		s=$(date +%s)
+		tests/vm/run-vm.sh --out "$out" ${args[@]+"${args[@]}"} "$t" > "$out/harness.log" 2>&1
+		rc=$?
+		record "$name" $rc $(($(date +%s) - s))
+		if [ $rc -ne 0 ]; then
+			sed 's/^/    | /' "$out/harness.log"
+			echo "    test log ($out/test.log):"
+			tail -n 25 "$out/test.log" 2>/dev/null | sed 's/^/    | /'
+			echo "    console ($out/console.log):"
+			tail -n 25 "$out/console.log" 2>/dev/null | sed 's/^/    | /'
+		fi
+		rm -f "$out"/*.img
+	done
+fi
+
+echo
+echo "total time $(($(date +%s) - t0)) s"
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "failed: ${failures[*]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -1,0 +1,149 @@
+#!/bin/bash
+# run-vm.sh - boot the target distro kernel under qemu (TCG) and run one test
+# script inside it.  See "How the VM harness works" in README.md.
+#
+# usage: run-vm.sh [options] SCRIPT [ARGS...]
+#   --disk NAME=SIZE     attach a new sparse virtio disk (SIZE as for truncate);
+#                        inside, $CS_DISK_<NAME> names its /dev/vdX
+#   --boots N            boot N times with the same disks ($CS_BOOT = 1..N)
+#   --timeout SEC        limit for the script in each boot (default 600)
+#   --mem MB             guest memory (default 3072)
+#   --smp N              guest CPUs (default 2)
+#   --out DIR            keep results in DIR (default: a new temp dir)
+#   --expect-fail        invert: succeed only if the run fails (harness self-tests)
+#
+# Exit status: the script's, or 1 when the console shows a kernel problem
+# (BUG, WARNING, Oops, lockdep, hung task, RCU stall, Call Trace, KASAN), or
+# 124 on timeout.  The console log, test log and dmesg stay in the out dir.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+KVER=${KVER:-$("$repo/scripts/kver.sh")}
+CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cachestore}
+kimg="$CACHE/kernel/$KVER"
+
+disks=() boots=1 timeout=600 mem=3072 smp=2 out="" expect_fail=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--disk) disks+=("$2"); shift 2 ;;
+	--boots) boots=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--smp) smp=$2; shift 2 ;;
+	--out) out=$2; shift 2 ;;
+	--expect-fail) expect_fail=1; shift ;;
+	-h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+	--) shift; break ;;
+	-*) echo "run-vm.sh: unknown option $1" >&2; exit 2 ;;
+	*) break ;;
+	esac
+done
+[ $# -ge 1 ] || { echo "usage: run-vm.sh [options] SCRIPT [ARGS...]" >&2; exit 2; }
+script=$1; shift
+case $script in /*) ;; *) script="$PWD/$script" ;; esac
+[ -f "$script" ] || { echo "run-vm.sh: no such script: $script" >&2; exit 2; }
+[ -f "$kimg/.done" ] || { echo "run-vm.sh: VM kernel missing in $kimg: run 'make deps'" >&2; exit 2; }
+
+if [ -z "$out" ]; then
+	out=$(mktemp -d "${TMPDIR:-/tmp}/cachestore-vm.XXXXXX")
+fi
+mkdir -p "$out"
+rm -f "$out"/rc.* "$out"/console.log "$out"/test.log "$out"/dmesg.*
+cp "$script" "$out/script.sh"
+
+# --- initramfs: busybox + module chain, rebuilt when its inputs change -----
+mods=(virtio_pci virtio_blk 9pnet_virtio 9p overlay)
+initrd="$CACHE/initramfs-$KVER.cpio.gz"
+stamp=$(cat "$here/init" /bin/busybox "$kimg/lib/modules/$KVER/modules.dep" | md5sum | cut -c1-16)
+if [ ! -f "$initrd" ] || [ "$(cat "$initrd.stamp" 2>/dev/null)" != "$stamp" ]; then
+	tmp=$(mktemp -d)
+	mkdir -p "$tmp"/{bin,mods,proc,sys,dev}
+	cp /bin/busybox "$tmp/bin/busybox"
+	cp "$here/init" "$tmp/init"
+	dep="$kimg/lib/modules/$KVER/modules.dep"
+	order=()
+	add() { # add MODPATH after its dependencies, once
+		local p=$1 d
+		for d in $(grep "^$p:" "$dep" | cut -d: -f2 | tr ' ' '\n' | tac); do
+			add "$d"
+		done
+		case " ${order[*]-} " in *" $p "*) ;; *) order+=("$p") ;; esac
+	}
+	for m in "${mods[@]}"; do
+		p=$(grep -E "/$m\.ko:" "$dep" | cut -d: -f1)
+		[ -n "$p" ] || { echo "run-vm.sh: module $m not found" >&2; exit 2; }
+		add "$p"
+	done
+	for p in "${order[@]}"; do
+		cp "$kimg/lib/modules/$KVER/$p" "$tmp/mods/"
+		basename "$p" >> "$tmp/mods/order"
+	done
+	(cd "$tmp" && find . | cpio -o -H newc --quiet | gzip -1) > "$initrd.new"
+	mv "$initrd.new" "$initrd"
+	echo "$stamp" > "$initrd.stamp"
+	rm -rf "$tmp"
+fi
+
+# --- disks ------------------------------------------------------------------
+drive_args=() letters=(a b c d e f g h i j k l m n o p)
+i=0
+disk_env=""
+for d in ${disks[@]+"${disks[@]}"}; do
+	name=${d%%=*} size=${d#*=}
+	img="$out/$name.img"
+	[ -f "$img" ] || truncate -s "$size" "$img"
+	drive_args+=(-drive "file=$img,if=none,id=d$i,format=raw,cache=writeback,discard=unmap"
+		     -device "virtio-blk-pci,drive=d$i,serial=$name")
+	disk_env+="export CS_DISK_${name^^}=/dev/vd${letters[$i]}"$'\n'
+	i=$((i + 1))
+done
+
+rc=0
+for boot in $(seq 1 "$boots"); do
+	{
+		echo "export CS_REPO='$repo' CS_KVER='$KVER' CS_KCACHE='$kimg'"
+		echo "export CS_SCRIPT=/results/script.sh CS_SCRIPT_NAME='$script' CS_TIMEOUT='$timeout' CS_BOOT='$boot' CS_BOOTS='$boots'"
+		printf 'export CS_ARGS=%q\n' "$*"
+		printf '%s' "$disk_env"
+	} > "$out/vm.env"
+	set +e
+	timeout -k 10 $((timeout + 120)) qemu-system-x86_64 \
+		-machine q35,accel=tcg -cpu max -smp "$smp" -m "$mem" \
+		-nographic -no-reboot -nic none -monitor none \
+		-serial "file:$out/console.$boot.log" \
+		-kernel "$kimg/boot/vmlinuz-$KVER" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 no_timer_check" \
+		-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
+		-virtfs "local,path=$out,mount_tag=results,security_model=none,multidevs=remap" \
+		${drive_args[@]+"${drive_args[@]}"} > "$out/qemu.$boot.log" 2>&1
+	qrc=$?
+	set -e
+	cat "$out/console.$boot.log" >> "$out/console.log"
+	if [ $qrc -eq 124 ] || [ $qrc -eq 137 ]; then
+		echo "run-vm.sh: boot $boot: VM timed out" >&2
+		rc=124
+	elif [ -f "$out/rc.$boot" ]; then
+		brc=$(cat "$out/rc.$boot")
+		[ "$brc" = 0 ] || { echo "run-vm.sh: boot $boot: script exited $brc" >&2; rc=$brc; }
+	else
+		echo "run-vm.sh: boot $boot: no exit status from the VM (qemu $qrc)" >&2
+		rc=1
+	fi
+	[ $rc -eq 0 ] || break
+done
+
+bad='BUG:|WARNING:|Oops|general protection fault|possible circular locking|hung_task|blocked for more than|rcu_sched self-detected stall|rcu: INFO|Call Trace|KASAN|Kernel panic'
+if grep -Eq "$bad" "$out/console.log"; then
+	echo "run-vm.sh: kernel problem on the console:" >&2
+	grep -En -m 10 "$bad" "$out/console.log" >&2
+	[ $rc -ne 0 ] || rc=1
+fi
+if [ $expect_fail = 1 ]; then
+	if [ $rc -eq 0 ]; then
+		echo "run-vm.sh: expected a failure, got success" >&2
+		exit 1
+	fi
+	exit 0
+fi
+exit $rc

@@ -1,0 +1,39 @@
+#!/bin/bash
+# Stage 2 (PID 1 inside the test VM, on the overlayed host root): set up a
+# minimal system, run the test script, record its exit status in
+# /results/rc, power off.  The test's own output goes to /results/test.log,
+# not to the console, so that the console carries only kernel messages.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+mkdir -p /run/lock /var/lib/nfs/rpc_pipefs /var/lib/nfs/v4recovery
+ln -sf /proc/self/mounts /etc/mtab
+. /results/vm.env
+hostname cachestore-vm
+ip link set lo up
+echo 0 > /proc/sys/kernel/printk_ratelimit 2>/dev/null
+# Hung-task reports after 60 s so a test timeout still sees them.
+echo 60 > /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
+cd "$CS_REPO" || exit 1
+export CS_REPO CS_KVER CS_BOOT CS_RESULTS=/results
+echo "stage2: running $CS_SCRIPT (boot $CS_BOOT)" > /dev/kmsg
+(
+	set -o pipefail
+	timeout -k 5 "$CS_TIMEOUT" bash "$CS_SCRIPT" $CS_ARGS
+) >> /results/test.log 2>&1 < /dev/null
+rc=$?
+dmesg > /results/dmesg.$CS_BOOT 2>/dev/null
+echo "$rc" > /results/rc.$CS_BOOT
+sync
+echo "stage2: test exited with status $rc" > /dev/kmsg
+umount /results 2>/dev/null
+busybox reboot -f
+echo b > /proc/sysrq-trigger

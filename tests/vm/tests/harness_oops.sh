@@ -1,0 +1,6 @@
+#!/bin/bash
+# vm: expect=fail timeout=120
+# Harness self-test: an Oops in the kernel must fail the run (and must not hang it).
+. "$CS_REPO/tests/vm/lib.sh"
+insmod "$CS_REPO/tests/vm/selftest/plant.ko" what=oops || true
+log "planted an oops; exiting 0"
