@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * csf_buf.c - metadata buffer cache.
+ *
+ * A buffer is clean (on fs->clean, evictable), in the running transaction
+ * (CSF_BUF_TXN, with a frozen copy of its committed image for csf_abort),
+ * and/or committed but not yet written home (CSF_BUF_CKPT, on fs->ckpt).
+ * Only clean buffers are evicted.
+ */
+#include "csf.h"
+
+#define CSF_BUF_TXN	0x1
+#define CSF_BUF_CKPT	0x2
+#define CSF_BUF_PINNED	0x4	/* replayed image of a read-only open */
+#define CSF_BUF_NEW	0x8	/* no committed image: abort drops it */
+#define CSF_BUF_TYPE_SHIFT 16
+
+static inline u16 csf_buf_type(const struct csf_buf *b)
+{
+	return (u16)(b->flags >> CSF_BUF_TYPE_SHIFT);
+}
+
+static inline void csf_buf_set_type(struct csf_buf *b, u16 type)
+{
+	b->flags = (b->flags & 0xffff) | ((u32)type << CSF_BUF_TYPE_SHIFT);
+}
+
+static u32 csf_hash_blk(const struct csf_fs *fs, u64 blkno)
+{
+	return (u32)((blkno * 0x9e3779b97f4a7c15ULL) >> 40) & fs->hmask;
+}
+
+int csf_buf_init(struct csf_fs *fs, u32 maxbufs)
+{
+	u32 n = 1;
+
+	while (n < maxbufs)
+		n <<= 1;
+	fs->htab = csf_valloc(sizeof(*fs->htab) * n);
+	if (!fs->htab)
+		return -ENOMEM;
+	fs->hmask = n - 1;
+	fs->maxbufs = maxbufs;
+	csf_list_init(&fs->clean);
+	csf_list_init(&fs->txn);
+	csf_list_init(&fs->ckpt);
+	return 0;
+}
+
+static void csf_buf_unhash(struct csf_fs *fs, struct csf_buf *b)
+{
+	struct csf_buf **pp = &fs->htab[csf_hash_blk(fs, b->blkno)];
+
+	while (*pp && *pp != b)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = b->hnext;
+}
+
+static void csf_buf_destroy(struct csf_fs *fs, struct csf_buf *b)
+{
+	csf_buf_unhash(fs, b);
+	csf_list_del(&b->lru);
+	csf_list_del(&b->txn);
+	csf_free(b->frozen);
+	csf_free(b->data);
+	csf_free(b);
+	fs->nbufs--;
+}
+
+void csf_buf_exit(struct csf_fs *fs)
+{
+	u32 i;
+
+	if (!fs->htab)
+		return;
+	for (i = 0; i <= fs->hmask; i++)
+		while (fs->htab[i])
+			csf_buf_destroy(fs, fs->htab[i]);
+	csf_vfree(fs->htab);
+	fs->htab = NULL;
+}
+
+static struct csf_buf *csf_buf_find(struct csf_fs *fs, u64 blkno)
+{
+	struct csf_buf *b = fs->htab[csf_hash_blk(fs, blkno)];
+
+	while (b && b->blkno != blkno)
+		b = b->hnext;
+	return b;
+}
+
+/* Drop a clean cached copy (the block is being reused as data). */
+void csf_buf_forget(struct csf_fs *fs, u64 blkno)
+{
+	struct csf_buf *b = csf_buf_find(fs, blkno);
+
+	if (b && !(b->flags & (CSF_BUF_TXN | CSF_BUF_CKPT | CSF_BUF_PINNED)))
+		csf_buf_destroy(fs, b);
+}
+
+static void csf_buf_shrink(struct csf_fs *fs)
+{
+	while (fs->nbufs >= fs->maxbufs && !csf_list_empty(&fs->clean)) {
+		struct csf_buf *b = csf_entry(fs->clean.next, struct csf_buf,
+					      lru);
+
+		csf_buf_destroy(fs, b);
+	}
+}
+
+static struct csf_buf *csf_buf_alloc(struct csf_fs *fs, u64 blkno)
+{
+	struct csf_buf *b;
+	u32 h;
+
+	csf_buf_shrink(fs);
+	b = csf_zalloc(sizeof(*b));
+	if (!b)
+		return NULL;
+	b->data = csf_alloc(CSF_BLOCK_SIZE);
+	if (!b->data) {
+		csf_free(b);
+		return NULL;
+	}
+	b->blkno = blkno;
+	csf_list_init(&b->lru);
+	csf_list_init(&b->txn);
+	h = csf_hash_blk(fs, blkno);
+	b->hnext = fs->htab[h];
+	fs->htab[h] = b;
+	fs->nbufs++;
+	return b;
+}
+
+/* Types whose all-zero block is the valid empty form. */
+static bool csf_type_pristine_ok(u16 type)
+{
+	return type == CSF_T_BITMAP || type == CSF_T_VOLUME ||
+	       type == CSF_T_BUCKET || type == CSF_T_OBJTAB;
+}
+
+/*
+ * csf_buf_get - the validated block @blkno of @type
+ * Returns 0, -EUCLEAN if the block fails validation, or an I/O error.
+ */
+int csf_buf_get(struct csf_fs *fs, u64 blkno, u16 type, struct csf_buf **bp)
+{
+	struct csf_buf *b = csf_buf_find(fs, blkno);
+	int ret;
+
+	if (b) {
+		if (csf_buf_type(b) != type)
+			return -EUCLEAN;
+		if (!(b->flags & (CSF_BUF_TXN | CSF_BUF_CKPT | CSF_BUF_PINNED))) {
+			csf_list_del(&b->lru);
+			csf_list_add_tail(&b->lru, &fs->clean);
+		}
+		*bp = b;
+		return 0;
+	}
+	if (blkno >= fs->geo.nblocks)
+		return -EUCLEAN;
+	b = csf_buf_alloc(fs, blkno);
+	if (!b)
+		return -ENOMEM;
+	fs->stats.reads++;
+	ret = fs->dev.ops->read(fs->dev.priv, blkno, 1, b->data);
+	if (!ret && !(csf_type_pristine_ok(type) && csf_blk_is_zero(b->data)))
+		ret = csf_validate_block(&fs->geo, b->data, type, blkno);
+	if (ret) {
+		if (ret == -EUCLEAN)
+			csf_err("bad %s block %llu\n", csf_type_name(type),
+				(unsigned long long)blkno);
+		csf_buf_destroy(fs, b);
+		return ret;
+	}
+	csf_buf_set_type(b, type);
+	csf_list_add_tail(&b->lru, &fs->clean);
+	*bp = b;
+	return 0;
+}
+
+/*
+ * csf_buf_new - a buffer for @blkno whose old contents do not matter
+ * (fresh map block).  Zeroed; the caller fills it and dirties it.
+ */
+struct csf_buf *csf_buf_new(struct csf_fs *fs, u64 blkno, u16 type)
+{
+	struct csf_buf *b = csf_buf_find(fs, blkno);
+
+	if (!b) {
+		b = csf_buf_alloc(fs, blkno);
+		if (!b)
+			return NULL;
+		b->flags |= CSF_BUF_NEW;
+		csf_list_add_tail(&b->lru, &fs->clean);
+	}
+	if (!(b->flags & CSF_BUF_TXN) && !(b->flags & CSF_BUF_NEW)) {
+		if (csf_buf_dirty(fs, b))
+			return NULL;
+	}
+	memset(b->data, 0, CSF_BLOCK_SIZE);
+	csf_buf_set_type(b, type);
+	return b;
+}
+
+/* Add @b to the running transaction; keeps a frozen copy for abort. */
+int csf_buf_dirty(struct csf_fs *fs, struct csf_buf *b)
+{
+	if (b->flags & CSF_BUF_TXN)
+		return 0;
+	if (fs->flags & CSF_OPEN_RDONLY)
+		return -EROFS;
+	if (fs->ntxn + 1 > fs->max_txn)
+		return -ENOSPC;
+	if (!(b->flags & CSF_BUF_NEW)) {
+		b->frozen = csf_alloc(CSF_BLOCK_SIZE);
+		if (!b->frozen)
+			return -ENOMEM;
+		memcpy(b->frozen, b->data, CSF_BLOCK_SIZE);
+	}
+	if (!(b->flags & CSF_BUF_CKPT))
+		csf_list_del(&b->lru);
+	b->flags |= CSF_BUF_TXN;
+	csf_list_add_tail(&b->txn, &fs->txn);
+	fs->ntxn++;
+	return 0;
+}
+
+/* Called by csf_abort: restore every buffer of the running transaction. */
+void csf_buf_abort(struct csf_fs *fs)
+{
+	while (!csf_list_empty(&fs->txn)) {
+		struct csf_buf *b = csf_entry(fs->txn.next, struct csf_buf,
+					      txn);
+
+		csf_list_del(&b->txn);
+		b->flags &= ~CSF_BUF_TXN;
+		fs->ntxn--;
+		if (b->flags & CSF_BUF_NEW) {
+			csf_buf_destroy(fs, b);
+			continue;
+		}
+		memcpy(b->data, b->frozen, CSF_BLOCK_SIZE);
+		csf_free(b->frozen);
+		b->frozen = NULL;
+		if (!(b->flags & CSF_BUF_CKPT))
+			csf_list_add_tail(&b->lru, &fs->clean);
+	}
+}
+
+/* Called after the commit block is durable. */
+void csf_buf_committed(struct csf_fs *fs)
+{
+	while (!csf_list_empty(&fs->txn)) {
+		struct csf_buf *b = csf_entry(fs->txn.next, struct csf_buf,
+					      txn);
+
+		csf_list_del(&b->txn);
+		csf_free(b->frozen);
+		b->frozen = NULL;
+		b->flags &= ~(CSF_BUF_TXN | CSF_BUF_NEW);
+		if (!(b->flags & CSF_BUF_CKPT)) {
+			b->flags |= CSF_BUF_CKPT;
+			csf_list_add_tail(&b->lru, &fs->ckpt);
+			fs->nckpt++;
+		}
+		fs->ntxn--;
+	}
+}
+
+/* Write the committed buffers home (no running transaction). */
+int csf_buf_write_home(struct csf_fs *fs, u64 seq)
+{
+	struct csf_list *l;
+	int ret;
+
+	for (l = fs->ckpt.next; l != &fs->ckpt; l = l->next) {
+		struct csf_buf *b = csf_entry(l, struct csf_buf, lru);
+
+		if (seq)
+			csf_blk_seal(b->data, csf_buf_type(b), b->blkno, seq);
+		fs->stats.writes++;
+		ret = fs->dev.ops->write(fs->dev.priv, b->blkno, 1, b->data);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* After a checkpoint's flush: every committed buffer is home. */
+void csf_buf_ckpt_done(struct csf_fs *fs)
+{
+	while (!csf_list_empty(&fs->ckpt)) {
+		struct csf_buf *b = csf_entry(fs->ckpt.next, struct csf_buf,
+					      lru);
+
+		csf_list_del(&b->lru);
+		b->flags &= ~CSF_BUF_CKPT;
+		csf_list_add_tail(&b->lru, &fs->clean);
+		fs->nckpt--;
+	}
+	csf_buf_shrink(fs);
+}
+
+/* Install a replayed image without writing it (read-only replay). */
+int csf_buf_install(struct csf_fs *fs, u64 blkno, const void *img)
+{
+	struct csf_buf *b = csf_buf_find(fs, blkno);
+
+	if (!b) {
+		b = csf_buf_alloc(fs, blkno);
+		if (!b)
+			return -ENOMEM;
+	} else {
+		csf_list_del(&b->lru);
+	}
+	memcpy(b->data, img, CSF_BLOCK_SIZE);
+	b->flags = CSF_BUF_PINNED;
+	csf_buf_set_type(b, le16_to_cpu(((const struct csf_blk_hdr *)img)->type));
+	return 0;
+}
+
+/*
+ * csf_buf_write_direct - repair path: write every dirty buffer home without
+ * the journal, then flush.  Only for offline use (fsck).
+ */
+int csf_buf_write_direct(struct csf_fs *fs)
+{
+	int ret;
+
+	while (!csf_list_empty(&fs->txn)) {
+		struct csf_buf *b = csf_entry(fs->txn.next, struct csf_buf,
+					      txn);
+
+		csf_list_del(&b->txn);
+		csf_free(b->frozen);
+		b->frozen = NULL;
+		b->flags &= ~(CSF_BUF_TXN | CSF_BUF_NEW);
+		if (!(b->flags & CSF_BUF_CKPT)) {
+			b->flags |= CSF_BUF_CKPT;
+			csf_list_add_tail(&b->lru, &fs->ckpt);
+			fs->nckpt++;
+		}
+		fs->ntxn--;
+	}
+	fs->pend_txn.n = 0;
+	ret = csf_buf_write_home(fs, fs->head_seq);
+	if (!ret)
+		ret = fs->dev.ops->flush(fs->dev.priv);
+	if (!ret)
+		csf_buf_ckpt_done(fs);
+	return ret;
+}

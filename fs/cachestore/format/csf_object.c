@@ -1,0 +1,1249 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * csf_object.c - object records, the per-object map tree (granule entries
+ * carrying both the block run and the page content mask), the LRU, the
+ * free-slot and dying lists.
+ */
+#include "csf.h"
+
+
+#define CSF_TRIM_DIRECT	32	/* truncates freeing more runs use a clone */
+
+static int csf_state_get(struct csf_fs *fs, struct csf_buf **bp,
+			 struct csf_state **sp, bool dirty)
+{
+	int ret = csf_buf_get(fs, fs->geo.state_blk, CSF_T_STATE, bp);
+
+	if (!ret && dirty)
+		ret = csf_buf_dirty(fs, *bp);
+	if (!ret)
+		*sp = (void *)(*bp)->data;
+	return ret;
+}
+
+int csf_rec_get(struct csf_fs *fs, u32 objid, struct csf_buf **bp,
+		struct csf_obj_rec **rp)
+{
+	u32 blk = objid / CSF_OBJS_PER_BLOCK;
+	int ret;
+
+	if (!objid || objid >= fs->geo.max_objects)
+		return -EINVAL;
+	ret = csf_buf_get(fs, fs->geo.objtab_start + blk, CSF_T_OBJTAB, bp);
+	if (!ret)
+		*rp = &((struct csf_objtab *)(*bp)->data)->rec[objid %
+							      CSF_OBJS_PER_BLOCK];
+	return ret;
+}
+
+static int csf_rec_get_dirty(struct csf_fs *fs, u32 objid,
+			     struct csf_buf **bp, struct csf_obj_rec **rp)
+{
+	int ret = csf_rec_get(fs, objid, bp, rp);
+
+	if (!ret)
+		ret = csf_buf_dirty(fs, *bp);
+	return ret;
+}
+
+/* The live record @objid of generation @gen, or -ESTALE. */
+static int csf_live_get(struct csf_fs *fs, u32 objid, u32 gen,
+			struct csf_buf **bp, struct csf_obj_rec **rp)
+{
+	int ret = csf_rec_get(fs, objid, bp, rp);
+
+	if (ret)
+		return ret;
+	if (le16_to_cpu((*rp)->flags) != CSF_OBJ_LIVE ||
+	    le32_to_cpu((*rp)->gen) != gen)
+		return -ESTALE;
+	return 0;
+}
+
+static u32 csf_next_gen(u32 gen)
+{
+	return gen + 1 ? gen + 1 : 1;
+}
+
+/* ---- map tree ---- */
+
+static u64 csf_span(const struct csf_geo *g, u32 level)
+{
+	u64 s = g->leaf_ents;
+
+	while (level--)
+		s *= CSF_MAPIDX_PTRS;
+	return s;
+}
+
+static u64 csf_capacity(const struct csf_geo *g, u32 depth)
+{
+	return depth ? CSF_ROOT_PTRS * csf_span(g, depth - 1) : g->inline_ents;
+}
+
+static inline __le64 *csf_root_ptrs(struct csf_obj_rec *r)
+{
+	return (__le64 *)r->root;
+}
+
+static inline u8 *csf_leaf_ent(const struct csf_geo *g, u8 *blk, u64 i)
+{
+	return blk + CSF_MAP_HDR_SIZE + i * g->ent_size;
+}
+
+static inline __le64 *csf_idx_ptrs(u8 *blk)
+{
+	return (__le64 *)(blk + CSF_MAP_HDR_SIZE);
+}
+
+static u64 csf_divrem(u64 a, u64 b, u64 *rem)
+{
+	u64 q = csf_div_u64(a, (u32)b);
+
+	*rem = a - q * b;
+	return q;
+}
+
+static int csf_map_blk_get(struct csf_fs *fs, u64 blk, u32 level, u64 first,
+			   struct csf_buf **bp)
+{
+	const struct csf_map_hdr *m;
+	int ret;
+
+	ret = csf_buf_get(fs, blk, level ? CSF_T_MAPINDEX : CSF_T_MAPLEAF, bp);
+	if (ret)
+		return ret;
+	m = (const void *)(*bp)->data;
+	if (m->level != level || le32_to_cpu(m->first) != first)
+		return -EUCLEAN;
+	return 0;
+}
+
+/*
+ * Find the entry of granule @gi.  With @mod the path is created (and the
+ * tree deepened) as needed and every block on it is dirtied; the record's
+ * buffer must already be dirty.  Without, *ent is NULL for a hole.
+ */
+static int csf_map_find(struct csf_fs *fs, struct csf_obj_rec *r, u64 gi,
+			bool mod, u8 **ent);
+
+static int csf_map_newblk(struct csf_fs *fs, struct csf_obj_rec *r, u32 level,
+			  u64 first, struct csf_buf **bp)
+{
+	struct csf_map_hdr *m;
+	u64 blk;
+	u32 got;
+	int ret;
+
+	ret = csf_alloc_run(fs, 0, 1, 1, true, &blk, &got);
+	if (ret)
+		return ret;
+	*bp = csf_buf_new(fs, blk, level ? CSF_T_MAPINDEX : CSF_T_MAPLEAF);
+	if (!*bp)
+		return -ENOMEM;
+	ret = csf_buf_dirty(fs, *bp);
+	if (ret)
+		return ret;
+	m = (void *)(*bp)->data;
+	m->first = cpu_to_le32((u32)first);
+	m->level = (u8)level;
+	r->nr_blocks = cpu_to_le64(le64_to_cpu(r->nr_blocks) + 1);
+	return 0;
+}
+
+static int csf_map_grow(struct csf_fs *fs, struct csf_obj_rec *r)
+{
+	struct csf_buf *b;
+	int ret;
+
+	if (r->depth >= CSF_MAX_DEPTH)
+		return -EFBIG;
+	ret = csf_map_newblk(fs, r, r->depth, 0, &b);
+	if (ret)
+		return ret;
+	if (!r->depth)
+		memcpy(csf_leaf_ent(&fs->geo, b->data, 0), r->root,
+		       fs->geo.inline_ents * fs->geo.ent_size);
+	else
+		memcpy(csf_idx_ptrs(b->data), r->root, CSF_ROOT_SIZE);
+	memset(r->root, 0, CSF_ROOT_SIZE);
+	csf_root_ptrs(r)[0] = cpu_to_le64(b->blkno);
+	r->depth++;
+	return 0;
+}
+
+static int csf_map_find(struct csf_fs *fs, struct csf_obj_rec *r, u64 gi,
+			bool mod, u8 **ent)
+{
+	const struct csf_geo *g = &fs->geo;
+	struct csf_buf *b;
+	__le64 *slot;
+	u64 sp, idx, first, ptr;
+	u32 level;
+	int ret;
+
+	*ent = NULL;
+	if (gi >= CSF_MAX_FILE_PAGES / g->ppg)
+		return -EFBIG;
+	while (gi >= csf_capacity(g, r->depth)) {
+		if (!mod)
+			return 0;
+		ret = csf_map_grow(fs, r);
+		if (ret)
+			return ret;
+	}
+	if (!r->depth) {
+		*ent = r->root + gi * g->ent_size;
+		return 0;
+	}
+	level = r->depth - 1;
+	sp = csf_span(g, level);
+	idx = csf_divrem(gi, sp, &gi);
+	first = idx * sp;
+	slot = &csf_root_ptrs(r)[idx];
+	for (;;) {
+		ptr = le64_to_cpu(*slot);
+		if (!ptr) {
+			if (!mod)
+				return 0;
+			ret = csf_map_newblk(fs, r, level, first, &b);
+			if (ret)
+				return ret;
+			*slot = cpu_to_le64(b->blkno);
+		} else {
+			ret = csf_map_blk_get(fs, ptr, level, first, &b);
+			if (!ret && mod)
+				ret = csf_buf_dirty(fs, b);
+			if (ret)
+				return ret;
+		}
+		if (!level) {
+			*ent = csf_leaf_ent(g, b->data, gi);
+			return 0;
+		}
+		level--;
+		sp = csf_span(g, level);
+		idx = csf_divrem(gi, sp, &gi);
+		first += idx * sp;
+		slot = &csf_idx_ptrs(b->data)[idx];
+	}
+}
+
+/* Entry accessors. */
+static inline u64 csf_ent_pblk(const u8 *e)
+{
+	return le64_to_cpu(((const struct csf_gran_ent *)e)->pblk);
+}
+
+static inline u32 csf_ent_alloc(const u8 *e)
+{
+	return le16_to_cpu(((const struct csf_gran_ent *)e)->alloc);
+}
+
+static inline u8 *csf_ent_mask(u8 *e)
+{
+	return ((struct csf_gran_ent *)e)->mask;
+}
+
+static void csf_ent_update_full(const struct csf_geo *g, u8 *e)
+{
+	struct csf_gran_ent *ge = (void *)e;
+	u32 j;
+
+	for (j = 0; j < g->ppg; j++)
+		if (!csf_test_bit8(ge->mask, j))
+			break;
+	ge->flags = cpu_to_le16(j == g->ppg ? CSF_GRAN_FULL : 0);
+}
+
+/*
+ * Free granule entries at granules >= @from, at most *@budget runs.  Map
+ * blocks that end up empty are freed.  Returns 0 and sets *@empty when the
+ * subtree at @blk has no entries left.
+ */
+static int csf_free_node(struct csf_fs *fs, struct csf_obj_rec *r, u64 blk,
+			 u32 level, u64 first, u64 from, u32 *budget,
+			 bool *empty)
+{
+	const struct csf_geo *g = &fs->geo;
+	struct csf_buf *b;
+	u64 sp = level ? csf_span(g, level - 1) : 1;
+	u32 i, n = level ? CSF_MAPIDX_PTRS : g->leaf_ents;
+	bool all = true;
+	int ret;
+
+	*empty = false;
+	if (first + sp * n <= from)
+		return 0;
+	for (i = 0; i < n; i++) {
+		u64 cf = first + i * sp;
+
+		ret = csf_map_blk_get(fs, blk, level, first, &b);
+		if (ret)
+			return ret;
+		if (!level) {
+			u8 *e = csf_leaf_ent(g, b->data, i);
+
+			if (!csf_ent_pblk(e))
+				continue;
+			if (cf < from || !*budget) {
+				all = false;
+				continue;
+			}
+			ret = csf_buf_dirty(fs, b);
+			if (!ret)
+				ret = csf_free_run(fs, csf_ent_pblk(e),
+						   csf_ent_alloc(e), false);
+			if (ret)
+				return ret;
+			r->nr_blocks = cpu_to_le64(le64_to_cpu(r->nr_blocks) -
+						   csf_ent_alloc(e));
+			memset(e, 0, g->ent_size);
+			(*budget)--;
+		} else {
+			u64 c = le64_to_cpu(csf_idx_ptrs(b->data)[i]);
+			bool ce;
+
+			if (!c)
+				continue;
+			ret = csf_free_node(fs, r, c, level - 1, cf, from,
+					    budget, &ce);
+			if (ret)
+				return ret;
+			if (!ce) {
+				all = false;
+				continue;
+			}
+			ret = csf_map_blk_get(fs, blk, level, first, &b);
+			if (!ret)
+				ret = csf_buf_dirty(fs, b);
+			if (!ret)
+				ret = csf_free_run(fs, c, 1, true);
+			if (ret)
+				return ret;
+			r->nr_blocks = cpu_to_le64(le64_to_cpu(r->nr_blocks) - 1);
+			csf_idx_ptrs(b->data)[i] = 0;
+		}
+	}
+	*empty = all;
+	return 0;
+}
+
+/*
+ * Free a record's entries at granules >= @from (record buffer dirty).
+ * Returns 0 with *@empty true when the whole map is now empty.
+ */
+static int csf_map_free(struct csf_fs *fs, struct csf_obj_rec *r, u64 from,
+			u32 *budget, bool *empty)
+{
+	const struct csf_geo *g = &fs->geo;
+	u64 sp;
+	u32 i;
+	bool all = true, ce;
+	int ret;
+
+	*empty = false;
+	if (!r->depth) {
+		for (i = 0; i < g->inline_ents; i++) {
+			u8 *e = r->root + i * g->ent_size;
+
+			if (!csf_ent_pblk(e))
+				continue;
+			if (i < from || !*budget) {
+				all = false;
+				continue;
+			}
+			ret = csf_free_run(fs, csf_ent_pblk(e), csf_ent_alloc(e),
+					   false);
+			if (ret)
+				return ret;
+			r->nr_blocks = cpu_to_le64(le64_to_cpu(r->nr_blocks) -
+						   csf_ent_alloc(e));
+			memset(e, 0, g->ent_size);
+			(*budget)--;
+		}
+		*empty = all;
+		return 0;
+	}
+	sp = csf_span(g, r->depth - 1);
+	for (i = 0; i < CSF_ROOT_PTRS; i++) {
+		u64 c = le64_to_cpu(csf_root_ptrs(r)[i]);
+
+		if (!c)
+			continue;
+		ret = csf_free_node(fs, r, c, r->depth - 1, i * sp, from,
+				    budget, &ce);
+		if (ret)
+			return ret;
+		if (!ce) {
+			all = false;
+			continue;
+		}
+		ret = csf_free_run(fs, c, 1, true);
+		if (ret)
+			return ret;
+		r->nr_blocks = cpu_to_le64(le64_to_cpu(r->nr_blocks) - 1);
+		csf_root_ptrs(r)[i] = 0;
+	}
+	if (all) {
+		r->depth = 0;
+		memset(r->root, 0, CSF_ROOT_SIZE);
+	}
+	*empty = all;
+	return 0;
+}
+
+struct csf_walk {
+	struct csf_fs *fs;
+	int (*fn)(void *priv, u64 granule, u64 pblk, u32 len, bool meta,
+		  const u8 *ent);
+	void *priv;
+};
+
+static int csf_walk_node(struct csf_walk *w, u64 blk, u32 level, u64 first)
+{
+	const struct csf_geo *g = &w->fs->geo;
+	struct csf_buf *b;
+	u64 sp = level ? csf_span(g, level - 1) : 1;
+	u32 i, n = level ? CSF_MAPIDX_PTRS : g->leaf_ents;
+	int ret;
+
+	ret = w->fn(w->priv, first, blk, 1, true, NULL);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++) {
+		u8 *e;
+		u64 c;
+
+		ret = csf_map_blk_get(w->fs, blk, level, first, &b);
+		if (ret)
+			return ret;
+		if (!level) {
+			e = csf_leaf_ent(g, b->data, i);
+			if (!csf_ent_pblk(e))
+				continue;
+			ret = w->fn(w->priv, first + i, csf_ent_pblk(e),
+				    csf_ent_alloc(e), false, e);
+		} else {
+			c = le64_to_cpu(csf_idx_ptrs(b->data)[i]);
+			if (!c)
+				continue;
+			ret = csf_walk_node(w, c, level - 1, first + i * sp);
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * csf_obj_for_each_run - call @fn for each map block (@meta true, len 1)
+ * and each granule run of record @r, stopping at the first non-zero.
+ * The record must stay in memory (copy it first if in doubt).
+ */
+int csf_obj_for_each_run(struct csf_fs *fs, const struct csf_obj_rec *r,
+			 int (*fn)(void *priv, u64 granule, u64 pblk, u32 len,
+				   bool meta, const u8 *ent),
+			 void *priv)
+{
+	struct csf_walk w = { .fs = fs, .fn = fn, .priv = priv };
+	const struct csf_geo *g = &fs->geo;
+	u32 i;
+	int ret;
+
+	if (!r->depth) {
+		for (i = 0; i < g->inline_ents; i++) {
+			const u8 *e = r->root + i * g->ent_size;
+
+			if (!csf_ent_pblk(e))
+				continue;
+			ret = fn(priv, i, csf_ent_pblk(e), csf_ent_alloc(e),
+				 false, e);
+			if (ret)
+				return ret;
+		}
+		return 0;
+	}
+	for (i = 0; i < CSF_ROOT_PTRS; i++) {
+		u64 c = le64_to_cpu(((const __le64 *)r->root)[i]);
+
+		if (!c)
+			continue;
+		ret = csf_walk_node(&w, c, r->depth - 1,
+				    i * csf_span(g, r->depth - 1));
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* ---- lists ---- */
+
+static int csf_lru_unlink(struct csf_fs *fs, struct csf_state *st, u32 id,
+			  struct csf_obj_rec *r)
+{
+	u32 prev = le32_to_cpu(r->lru_prev), next = le32_to_cpu(r->lru_next);
+	struct csf_obj_rec *o;
+	struct csf_buf *b;
+	int ret;
+
+	if (prev) {
+		ret = csf_rec_get_dirty(fs, prev, &b, &o);
+		if (ret)
+			return ret;
+		o->lru_next = cpu_to_le32(next);
+	} else {
+		if (le32_to_cpu(st->lru_head) != id)
+			return -EUCLEAN;
+		st->lru_head = cpu_to_le32(next);
+	}
+	if (next) {
+		ret = csf_rec_get_dirty(fs, next, &b, &o);
+		if (ret)
+			return ret;
+		o->lru_prev = cpu_to_le32(prev);
+	} else {
+		if (le32_to_cpu(st->lru_tail) != id)
+			return -EUCLEAN;
+		st->lru_tail = cpu_to_le32(prev);
+	}
+	r->lru_prev = 0;
+	r->lru_next = 0;
+	return 0;
+}
+
+static int csf_lru_add_tail(struct csf_fs *fs, struct csf_state *st, u32 id,
+			    struct csf_obj_rec *r)
+{
+	u32 tail = le32_to_cpu(st->lru_tail);
+	struct csf_obj_rec *o;
+	struct csf_buf *b;
+	int ret;
+
+	r->lru_prev = cpu_to_le32(tail);
+	r->lru_next = 0;
+	if (tail) {
+		ret = csf_rec_get_dirty(fs, tail, &b, &o);
+		if (ret)
+			return ret;
+		o->lru_next = cpu_to_le32(id);
+	} else {
+		st->lru_head = cpu_to_le32(id);
+	}
+	st->lru_tail = cpu_to_le32(id);
+	return 0;
+}
+
+/* Take a slot from the free list or above the high-water mark. */
+static int csf_slot_peek(struct csf_fs *fs, struct csf_state *st, u32 *id)
+{
+	u32 hwm = le32_to_cpu(st->obj_hwm);
+
+	if (st->free_head) {
+		*id = le32_to_cpu(st->free_head);
+		return 0;
+	}
+	if (hwm >= fs->geo.max_objects)
+		return -ENOSPC;
+	*id = hwm;
+	return 0;
+}
+
+static int csf_slot_take(struct csf_fs *fs, struct csf_state *st, u32 id,
+			 struct csf_obj_rec *r)
+{
+	if (st->free_head) {
+		if (le32_to_cpu(st->free_head) != id || r->flags)
+			return -EUCLEAN;
+		st->free_head = r->lru_next;
+	} else {
+		st->obj_hwm = cpu_to_le32(id + 1);
+	}
+	r->lru_next = 0;
+	return 0;
+}
+
+static void csf_slot_release(struct csf_state *st, u32 id,
+			     struct csf_obj_rec *r)
+{
+	__le32 gen = r->gen;
+
+	memset(r, 0, sizeof(*r));
+	r->gen = gen;
+	r->lru_next = st->free_head;
+	st->free_head = cpu_to_le32(id);
+}
+
+/*
+ * Move the map of @r to a new dying record so that its storage is freed
+ * by csf_reclaim() in bounded steps; @r is left with an empty map.
+ */
+static int csf_clone_to_dying(struct csf_fs *fs, struct csf_state *st,
+			      struct csf_obj_rec *r)
+{
+	struct csf_obj_rec *d;
+	struct csf_buf *b;
+	u32 id;
+	int ret;
+
+	if (!r->depth && !r->nr_blocks)
+		return 0;
+	ret = csf_slot_peek(fs, st, &id);
+	if (!ret)
+		ret = csf_rec_get_dirty(fs, id, &b, &d);
+	if (!ret)
+		ret = csf_slot_take(fs, st, id, d);
+	if (ret)
+		return ret;
+	d->gen = cpu_to_le32(csf_next_gen(le32_to_cpu(d->gen)));
+	d->flags = cpu_to_le16(CSF_OBJ_DYING);
+	d->vol_id = r->vol_id;
+	d->depth = r->depth;
+	d->nr_blocks = r->nr_blocks;
+	memcpy(d->root, r->root, CSF_ROOT_SIZE);
+	d->lru_next = st->dying_head;
+	st->dying_head = cpu_to_le32(id);
+	st->nr_dying = cpu_to_le32(le32_to_cpu(st->nr_dying) + 1);
+	r->depth = 0;
+	r->nr_blocks = 0;
+	memset(r->root, 0, CSF_ROOT_SIZE);
+	return 0;
+}
+
+/* ---- public object API ---- */
+
+struct csf_find {
+	struct csf_fs *fs;
+	u32 vid, len, objid, gen;
+	const void *key;
+	int err;
+};
+
+static int csf_find_cb(void *priv, u32 objid, u32 probe)
+{
+	struct csf_find *f = priv;
+	struct csf_obj_rec *r;
+	struct csf_buf *b;
+	int ret = csf_rec_get(f->fs, objid, &b, &r);
+
+	if (ret)
+		return ret;
+	if (le16_to_cpu(r->flags) != CSF_OBJ_LIVE ||
+	    le32_to_cpu(r->vol_id) != f->vid || r->key_len != f->len ||
+	    memcmp(r->key, f->key, f->len))
+		return 0;
+	f->objid = objid;
+	f->gen = le32_to_cpu(r->gen);
+	return 1;
+}
+
+static int csf_obj_hash(struct csf_fs *fs, u32 vid, const void *key, u32 len,
+			u64 *hash)
+{
+	char vkey[CSF_MAX_VOLKEY];
+	u32 vlen;
+	int ret;
+
+	if (!len || len > CSF_MAX_KEY)
+		return -EINVAL;
+	ret = csf_vol_get(fs, vid, vkey, &vlen, NULL, NULL);
+	if (ret)
+		return ret;
+	*hash = csf_key_hash(fs, (u8 *)vkey, vlen, key, len);
+	return 0;
+}
+
+int csf_obj_lookup(struct csf_fs *fs, u32 vid, const void *key, u32 len,
+		   u32 *objid, u32 *gen)
+{
+	struct csf_find f = { .fs = fs, .vid = vid, .len = len, .key = key };
+	u64 hash;
+	int ret;
+
+	ret = csf_obj_hash(fs, vid, key, len, &hash);
+	if (ret)
+		return ret;
+	ret = csf_index_iter(fs, hash, csf_find_cb, &f);
+	if (ret < 0)
+		return ret;
+	if (!ret)
+		return -ENOENT;
+	*objid = f.objid;
+	*gen = f.gen;
+	return 0;
+}
+
+int csf_obj_create(struct csf_fs *fs, u32 vid, const void *key, u32 len,
+		   const void *aux, u32 aux_len, u64 size, u64 stamp,
+		   u32 *objid, u32 *gen)
+{
+	struct csf_buf *sb, *rb;
+	struct csf_state *st;
+	struct csf_obj_rec *r;
+	u64 hash;
+	u32 id, g;
+	int ret;
+
+	if (aux_len > CSF_MAX_AUX || size > CSF_MAX_FILE_PAGES << CSF_BLOCK_SHIFT)
+		return -EINVAL;
+	ret = csf_obj_lookup(fs, vid, key, len, &id, &g);
+	if (!ret)
+		return -EEXIST;
+	if (ret != -ENOENT)
+		return ret;
+	ret = csf_obj_hash(fs, vid, key, len, &hash);
+	if (!ret)
+		ret = csf_op_begin(fs, 8);
+	if (!ret)
+		ret = csf_state_get(fs, &sb, &st, true);
+	if (!ret)
+		ret = csf_slot_peek(fs, st, &id);
+	if (!ret)
+		ret = csf_rec_get_dirty(fs, id, &rb, &r);
+	if (ret)
+		return ret;
+	ret = csf_index_insert(fs, hash, id);
+	if (ret)
+		return ret;
+	ret = csf_slot_take(fs, st, id, r);
+	if (ret)
+		return ret;
+	g = csf_next_gen(le32_to_cpu(r->gen));
+	memset(r, 0, sizeof(*r));
+	r->gen = cpu_to_le32(g);
+	r->vol_id = cpu_to_le32(vid);
+	r->flags = cpu_to_le16(CSF_OBJ_LIVE);
+	r->key_len = (u8)len;
+	memcpy(r->key, key, len);
+	r->aux_len = (u8)aux_len;
+	if (aux_len)
+		memcpy(r->aux, aux, aux_len);
+	r->size = cpu_to_le64(size);
+	r->atime = cpu_to_le64(stamp);
+	r->hash = cpu_to_le64(hash);
+	ret = csf_lru_add_tail(fs, st, id, r);
+	if (ret)
+		return ret;
+	st->nr_live = cpu_to_le32(le32_to_cpu(st->nr_live) + 1);
+	*objid = id;
+	*gen = g;
+	return 0;
+}
+
+int csf_obj_get(struct csf_fs *fs, u32 objid, struct csf_obj_info *info)
+{
+	struct csf_obj_rec *r;
+	struct csf_buf *b;
+	int ret = csf_rec_get(fs, objid, &b, &r);
+
+	if (ret)
+		return ret;
+	if (!r->flags)
+		return -ENOENT;
+	info->gen = le32_to_cpu(r->gen);
+	info->vol_id = le32_to_cpu(r->vol_id);
+	info->flags = le16_to_cpu(r->flags);
+	info->dirty = r->oflags & CSF_OF_DIRTY;
+	info->key_len = r->key_len;
+	info->aux_len = r->aux_len;
+	info->size = le64_to_cpu(r->size);
+	info->atime = le64_to_cpu(r->atime);
+	info->nr_blocks = le64_to_cpu(r->nr_blocks);
+	memcpy(info->key, r->key, CSF_MAX_KEY);
+	memcpy(info->aux, r->aux, CSF_MAX_AUX);
+	return 0;
+}
+
+int csf_obj_set_aux(struct csf_fs *fs, u32 objid, u32 gen,
+		    const void *aux, u32 len)
+{
+	struct csf_obj_rec *r;
+	struct csf_buf *b;
+	int ret;
+
+	if (len > CSF_MAX_AUX)
+		return -EINVAL;
+	ret = csf_op_begin(fs, 1);
+	if (!ret)
+		ret = csf_live_get(fs, objid, gen, &b, &r);
+	if (!ret)
+		ret = csf_buf_dirty(fs, b);
+	if (ret)
+		return ret;
+	memset(r->aux, 0, sizeof(r->aux));
+	memcpy(r->aux, aux, len);
+	r->aux_len = (u8)len;
+	return 0;
+}
+
+static u64 csf_pages(u64 size)
+{
+	return (size + CSF_BLOCK_SIZE - 1) >> CSF_BLOCK_SHIFT;
+}
+
+struct csf_count {
+	u64 from;
+	u32 n;
+};
+
+static int csf_count_cb(void *priv, u64 gi, u64 pblk, u32 len, bool meta,
+			const u8 *ent)
+{
+	struct csf_count *c = priv;
+
+	if (!meta && gi >= c->from)
+		c->n++;
+	return c->n > CSF_TRIM_DIRECT ? 1 : 0;
+}
+
+/*
+ * Shrink the map of @r to @size: clear page bits and free blocks past it.
+ * Large truncations move the whole map to a dying record instead (the
+ * object then keeps no content; it is a cache).
+ */
+static int csf_trim(struct csf_fs *fs, struct csf_state *st,
+		    struct csf_obj_rec *r, u64 size)
+{
+	const struct csf_geo *g = &fs->geo;
+	u64 pages = csf_pages(size), gb, rem;
+	struct csf_count c;
+	u32 budget = CSF_TRIM_DIRECT, j, alloc;
+	bool empty;
+	u8 *e;
+	int ret;
+
+	gb = csf_divrem(pages, g->ppg, &rem);
+	c.from = gb;
+	c.n = 0;
+	ret = csf_obj_for_each_run(fs, r, csf_count_cb, &c);
+	if (ret < 0)
+		return ret;
+	if (c.n > CSF_TRIM_DIRECT)
+		return csf_clone_to_dying(fs, st, r);
+	if (rem) {
+		ret = csf_map_find(fs, r, gb, false, &e);
+		if (ret)
+			return ret;
+		if (e && csf_ent_pblk(e)) {
+			ret = csf_map_find(fs, r, gb, true, &e);
+			if (ret)
+				return ret;
+			for (j = (u32)rem; j < g->ppg; j++)
+				csf_clear_bit8(csf_ent_mask(e), j);
+			csf_ent_update_full(g, e);
+			alloc = csf_ent_alloc(e);
+			if (alloc > rem) {
+				ret = csf_free_run(fs, csf_ent_pblk(e) + rem,
+						   alloc - (u32)rem, false);
+				if (ret)
+					return ret;
+				((struct csf_gran_ent *)e)->alloc =
+					cpu_to_le16((u16)rem);
+				r->nr_blocks = cpu_to_le64(le64_to_cpu(r->nr_blocks)
+							   - (alloc - rem));
+			}
+		}
+		gb++;
+	}
+	return csf_map_free(fs, r, gb, &budget, &empty);
+}
+
+int csf_obj_resize(struct csf_fs *fs, u32 objid, u32 gen, u64 size)
+{
+	struct csf_buf *b, *sb;
+	struct csf_state *st;
+	struct csf_obj_rec *r;
+	int ret;
+
+	if (size > CSF_MAX_FILE_PAGES << CSF_BLOCK_SHIFT)
+		return -EINVAL;
+	ret = csf_op_begin(fs, 8 + CSF_TRIM_DIRECT * 4);
+	if (!ret)
+		ret = csf_live_get(fs, objid, gen, &b, &r);
+	if (!ret)
+		ret = csf_buf_dirty(fs, b);
+	if (!ret)
+		ret = csf_state_get(fs, &sb, &st, true);
+	if (ret)
+		return ret;
+	if (size < le64_to_cpu(r->size)) {
+		ret = csf_trim(fs, st, r, size);
+		if (ret)
+			return ret;
+	}
+	r->size = cpu_to_le64(size);
+	return 0;
+}
+
+int csf_obj_invalidate(struct csf_fs *fs, u32 objid, u32 gen,
+		       const void *aux, u32 aux_len, u64 size, u32 *newgen)
+{
+	struct csf_buf *b, *sb;
+	struct csf_state *st;
+	struct csf_obj_rec *r;
+	u32 g;
+	int ret;
+
+	if (aux_len > CSF_MAX_AUX || size > CSF_MAX_FILE_PAGES << CSF_BLOCK_SHIFT)
+		return -EINVAL;
+	ret = csf_op_begin(fs, 8);
+	if (!ret)
+		ret = csf_live_get(fs, objid, gen, &b, &r);
+	if (!ret)
+		ret = csf_buf_dirty(fs, b);
+	if (!ret)
+		ret = csf_state_get(fs, &sb, &st, true);
+	if (!ret)
+		ret = csf_clone_to_dying(fs, st, r);
+	if (ret)
+		return ret;
+	g = csf_next_gen(gen);
+	r->gen = cpu_to_le32(g);
+	memset(r->aux, 0, sizeof(r->aux));
+	if (aux_len)
+		memcpy(r->aux, aux, aux_len);
+	r->aux_len = (u8)aux_len;
+	r->size = cpu_to_le64(size);
+	r->oflags = 0;
+	*newgen = g;
+	return 0;
+}
+
+int csf_obj_delete(struct csf_fs *fs, u32 objid, u32 gen)
+{
+	struct csf_buf *b, *sb;
+	struct csf_state *st;
+	struct csf_obj_rec *r;
+	int ret;
+
+	ret = csf_op_begin(fs, 10);
+	if (!ret)
+		ret = csf_live_get(fs, objid, gen, &b, &r);
+	if (!ret)
+		ret = csf_buf_dirty(fs, b);
+	if (!ret)
+		ret = csf_state_get(fs, &sb, &st, true);
+	if (!ret)
+		ret = csf_index_remove(fs, le64_to_cpu(r->hash), objid);
+	if (!ret)
+		ret = csf_lru_unlink(fs, st, objid, r);
+	if (ret)
+		return ret;
+	st->nr_live = cpu_to_le32(le32_to_cpu(st->nr_live) - 1);
+	if (!r->depth && !r->nr_blocks) {
+		csf_slot_release(st, objid, r);
+		return 0;
+	}
+	r->flags = cpu_to_le16(CSF_OBJ_DYING);
+	r->key_len = 0;
+	r->aux_len = 0;
+	memset(r->key, 0, sizeof(r->key));
+	memset(r->aux, 0, sizeof(r->aux));
+	r->size = 0;
+	r->atime = 0;
+	r->hash = 0;
+	r->oflags = 0;
+	r->lru_next = st->dying_head;
+	st->dying_head = cpu_to_le32(objid);
+	st->nr_dying = cpu_to_le32(le32_to_cpu(st->nr_dying) + 1);
+	return 0;
+}
+
+/*
+ * csf_reclaim - free the storage of dying objects, at most @budget granule
+ * runs.  Returns the number of dying objects left (0: done) or -errno.
+ */
+int csf_reclaim(struct csf_fs *fs, u32 budget)
+{
+	struct csf_buf *b, *sb;
+	struct csf_state *st;
+	struct csf_obj_rec *r;
+	u32 id;
+	bool empty;
+	int ret;
+
+	while (budget) {
+		u32 step = min_t(u32, budget, 32);
+
+		ret = csf_state_get(fs, &sb, &st, false);
+		if (ret)
+			return ret;
+		id = le32_to_cpu(st->dying_head);
+		if (!id)
+			return 0;
+		ret = csf_op_begin(fs, 8 + step * 4);
+		if (!ret)
+			ret = csf_state_get(fs, &sb, &st, true);
+		if (!ret)
+			ret = csf_rec_get_dirty(fs, id, &b, &r);
+		if (ret)
+			return ret;
+		if (le16_to_cpu(r->flags) != CSF_OBJ_DYING)
+			return -EUCLEAN;
+		budget -= step;
+		ret = csf_map_free(fs, r, 0, &step, &empty);
+		if (ret)
+			return ret;
+		budget += step;
+		if (!empty)
+			continue;
+		st->dying_head = r->lru_next;
+		st->nr_dying = cpu_to_le32(le32_to_cpu(st->nr_dying) - 1);
+		csf_slot_release(st, id, r);
+	}
+	ret = csf_state_get(fs, &sb, &st, false);
+	return ret ? ret : (int)min_t(u32, le32_to_cpu(st->nr_dying), 0x7fffffff);
+}
+
+int csf_obj_touch(struct csf_fs *fs, u32 objid, u32 gen, u64 stamp)
+{
+	struct csf_buf *b, *sb;
+	struct csf_state *st;
+	struct csf_obj_rec *r;
+	int ret;
+
+	ret = csf_live_get(fs, objid, gen, &b, &r);
+	if (ret)
+		return ret;
+	if ((stamp >> fs->geo.epoch_shift) ==
+	    (le64_to_cpu(r->atime) >> fs->geo.epoch_shift))
+		return 0;
+	ret = csf_op_begin(fs, 6);
+	if (!ret)
+		ret = csf_live_get(fs, objid, gen, &b, &r);
+	if (!ret)
+		ret = csf_buf_dirty(fs, b);
+	if (!ret)
+		ret = csf_state_get(fs, &sb, &st, true);
+	if (!ret)
+		ret = csf_lru_unlink(fs, st, objid, r);
+	if (!ret)
+		ret = csf_lru_add_tail(fs, st, objid, r);
+	if (!ret)
+		r->atime = cpu_to_le64(stamp);
+	return ret;
+}
+
+/*
+ * Mark a live object dirty (the netfs is modifying it, so the content may
+ * run ahead of the aux data on disk) or clean again.  A lookup that finds it
+ * dirty treats it as stale.
+ */
+int csf_obj_set_dirty(struct csf_fs *fs, u32 objid, u32 gen, bool dirty)
+{
+	struct csf_buf *b;
+	struct csf_obj_rec *r;
+	int ret;
+
+	ret = csf_live_get(fs, objid, gen, &b, &r);
+	if (ret)
+		return ret;
+	if (!!(r->oflags & CSF_OF_DIRTY) == dirty)
+		return 0;
+	ret = csf_op_begin(fs, 2);
+	if (!ret)
+		ret = csf_live_get(fs, objid, gen, &b, &r);
+	if (!ret)
+		ret = csf_buf_dirty(fs, b);
+	if (!ret)
+		r->oflags = dirty ? CSF_OF_DIRTY : 0;
+	return ret;
+}
+
+int csf_cull_pick(struct csf_fs *fs, u32 n,
+		  bool (*skip)(void *priv, u32 objid), void *priv, u32 *out)
+{
+	struct csf_buf *b, *sb;
+	struct csf_state *st;
+	struct csf_obj_rec *r;
+	u32 id, k = 0, visits = 0, limit = n + 4096;
+	int ret;
+
+	ret = csf_state_get(fs, &sb, &st, false);
+	if (ret)
+		return ret;
+	id = le32_to_cpu(st->lru_head);
+	while (id && k < n && visits++ < limit) {
+		ret = csf_rec_get(fs, id, &b, &r);
+		if (ret)
+			return ret;
+		if (le16_to_cpu(r->flags) != CSF_OBJ_LIVE)
+			return -EUCLEAN;
+		if (!skip || !skip(priv, id))
+			out[k++] = id;
+		id = le32_to_cpu(r->lru_next);
+	}
+	return (int)k;
+}
+
+int csf_obj_map(struct csf_fs *fs, u32 objid, u32 gen, u64 page, bool alloc,
+		u64 *pblk, u32 *npages)
+{
+	const struct csf_geo *g = &fs->geo;
+	struct csf_obj_rec *r;
+	struct csf_buf *b;
+	u64 gi, pi, want, start, goal = 0;
+	u32 got, a;
+	u8 *e, *pe;
+	int ret;
+
+	if (page >= CSF_MAX_FILE_PAGES)
+		return -EFBIG;
+	ret = csf_live_get(fs, objid, gen, &b, &r);
+	if (ret)
+		return ret;
+	gi = csf_divrem(page, g->ppg, &pi);
+	ret = csf_map_find(fs, r, gi, false, &e);
+	if (ret)
+		return ret;
+	if (e && csf_ent_pblk(e) && pi < csf_ent_alloc(e)) {
+		*pblk = csf_ent_pblk(e) + pi;
+		*npages = csf_ent_alloc(e) - (u32)pi;
+		return 0;
+	}
+	if (!alloc)
+		return -ENODATA;
+	if (page >= csf_pages(le64_to_cpu(r->size)))
+		return -EINVAL;	/* set the size first */
+
+	ret = csf_op_begin(fs, 32);
+	if (!ret)
+		ret = csf_live_get(fs, objid, gen, &b, &r);
+	if (!ret)
+		ret = csf_buf_dirty(fs, b);
+	if (ret)
+		return ret;
+	/* a small object gets what it needs, a big one whole granules */
+	want = csf_pages(le64_to_cpu(r->size)) - gi * g->ppg;
+	want = min_t(u64, want, g->ppg);
+	if (want < pi + 1)
+		want = pi + 1;
+	if (gi) {
+		ret = csf_map_find(fs, r, gi - 1, false, &pe);
+		if (ret)
+			return ret;
+		if (pe && csf_ent_pblk(pe))
+			goal = csf_ent_pblk(pe) + csf_ent_alloc(pe);
+	}
+	ret = csf_map_find(fs, r, gi, true, &e);
+	if (ret)
+		return ret;
+	a = csf_ent_alloc(e);
+	if (csf_ent_pblk(e)) {
+		/* grown object: extend the run in place, else start over */
+		if (!csf_alloc_extend(fs, csf_ent_pblk(e), a, (u32)want - a)) {
+			((struct csf_gran_ent *)e)->alloc = cpu_to_le16((u16)want);
+			r->nr_blocks = cpu_to_le64(le64_to_cpu(r->nr_blocks) +
+						   want - a);
+			goto done;
+		}
+		ret = csf_free_run(fs, csf_ent_pblk(e), a, false);
+		if (ret)
+			return ret;
+		r->nr_blocks = cpu_to_le64(le64_to_cpu(r->nr_blocks) - a);
+		memset(e, 0, g->ent_size);
+	}
+	ret = csf_alloc_run(fs, goal, (u32)want, (u32)pi + 1, false, &start,
+			    &got);
+	if (ret)
+		return ret;
+	((struct csf_gran_ent *)e)->pblk = cpu_to_le64(start);
+	((struct csf_gran_ent *)e)->alloc = cpu_to_le16((u16)got);
+	r->nr_blocks = cpu_to_le64(le64_to_cpu(r->nr_blocks) + got);
+done:
+	*pblk = csf_ent_pblk(e) + pi;
+	*npages = csf_ent_alloc(e) - (u32)pi;
+	return 0;
+}
+
+int csf_obj_query(struct csf_fs *fs, u32 objid, u32 gen, u64 page, u32 max,
+		  bool *present, u32 *run)
+{
+	const struct csf_geo *g = &fs->geo;
+	struct csf_obj_rec *r;
+	struct csf_buf *b;
+	u64 gi, pi, end, p = page;
+	u32 n = 0;
+	bool first = true, st = false;
+	u8 *e = NULL;
+	int ret;
+
+	ret = csf_live_get(fs, objid, gen, &b, &r);
+	if (ret)
+		return ret;
+	end = csf_pages(le64_to_cpu(r->size));
+	*present = false;
+	*run = 0;
+	if (!max)
+		return 0;
+	while (n < max) {
+		bool s;
+
+		gi = csf_divrem(p, g->ppg, &pi);
+		if (first || !pi) {
+			ret = csf_live_get(fs, objid, gen, &b, &r);
+			if (!ret)
+				ret = csf_map_find(fs, r, gi, false, &e);
+			if (ret)
+				return ret;
+		}
+		s = p < end && e && csf_ent_pblk(e) &&
+		    csf_test_bit8(csf_ent_mask(e), (u32)pi);
+		if (first) {
+			st = s;
+			first = false;
+		} else if (s != st) {
+			break;
+		}
+		n++;
+		p++;
+		if (p >= end && !st)
+			n = max;	/* a hole to the end */
+	}
+	*present = st;
+	*run = n;
+	return 0;
+}
+
+int csf_obj_mark_present(struct csf_fs *fs, u32 objid, u32 gen, u64 page,
+			 u32 npages)
+{
+	const struct csf_geo *g = &fs->geo;
+	struct csf_obj_rec *r;
+	struct csf_buf *b;
+	u64 gi, pi;
+	u8 *e;
+	int ret;
+
+	while (npages) {
+		ret = csf_op_begin(fs, 8);
+		if (!ret)
+			ret = csf_live_get(fs, objid, gen, &b, &r);
+		if (ret)
+			return ret;
+		if (page >= csf_pages(le64_to_cpu(r->size)))
+			return -EINVAL;
+		gi = csf_divrem(page, g->ppg, &pi);
+		ret = csf_map_find(fs, r, gi, false, &e);
+		if (ret)
+			return ret;
+		if (!e || !csf_ent_pblk(e) || pi >= csf_ent_alloc(e))
+			return -EINVAL;	/* not allocated */
+		ret = csf_buf_dirty(fs, b);
+		if (!ret)
+			ret = csf_map_find(fs, r, gi, true, &e);
+		if (ret)
+			return ret;
+		while (npages && pi < csf_ent_alloc(e) &&
+		       page < csf_pages(le64_to_cpu(r->size))) {
+			csf_set_bit8(csf_ent_mask(e), (u32)pi);
+			pi++;
+			page++;
+			npages--;
+		}
+		csf_ent_update_full(g, e);
+		if (npages && pi < g->ppg)
+			return -EINVAL;
+	}
+	return 0;
+}

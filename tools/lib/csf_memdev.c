@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0
+/* csf_memdev.c - see csf_memdev.h */
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/ioctl.h>
+#include <linux/fs.h>
+#include "csf_memdev.h"
+
+int csf_verbose;
+
+static bool csf_memdev_event(struct csf_memdev *m)
+{
+	if (m->dead)
+		return false;
+	if (m->fail_after >= 0 && m->fail_after-- == 0) {
+		m->dead = true;
+		return false;
+	}
+	return true;
+}
+
+static int csf_memdev_read(void *priv, u64 blk, u32 count, void *buf)
+{
+	struct csf_memdev *m = priv;
+	u32 i, k;
+
+	if (blk >= m->nblocks || count > m->nblocks - blk)
+		return -EIO;
+	m->nreads++;
+	for (i = 0; i < count; i++) {
+		u8 *dst = (u8 *)buf + (size_t)i * CSF_BLOCK_SIZE;
+		const u8 *src = m->disk + (blk + i) * CSF_BLOCK_SIZE;
+
+		if (m->read_errors_at && m->read_errors_at == blk + i + 1)
+			return -EIO;
+		/* the cache returns the newest write */
+		for (k = m->npend; k-- > 0;)
+			if (m->pend[k].blk == blk + i) {
+				src = m->pend[k].data;
+				break;
+			}
+		memcpy(dst, src, CSF_BLOCK_SIZE);
+	}
+	return 0;
+}
+
+static int csf_memdev_write(void *priv, u64 blk, u32 count, const void *buf)
+{
+	struct csf_memdev *m = priv;
+	u32 i;
+
+	if (blk >= m->nblocks || count > m->nblocks - blk)
+		return -EIO;
+	for (i = 0; i < count; i++) {
+		const u8 *src = (const u8 *)buf + (size_t)i * CSF_BLOCK_SIZE;
+
+		if (!csf_memdev_event(m))
+			return -EIO;
+		m->nwrites++;
+		if (!m->volatile_cache) {
+			memcpy(m->disk + (blk + i) * CSF_BLOCK_SIZE, src,
+			       CSF_BLOCK_SIZE);
+			continue;
+		}
+		if (m->npend == m->cappend) {
+			m->cappend = m->cappend ? m->cappend * 2 : 256;
+			m->pend = realloc(m->pend, sizeof(*m->pend) * m->cappend);
+			if (!m->pend)
+				abort();
+		}
+		m->pend[m->npend].blk = blk + i;
+		m->pend[m->npend].data = malloc(CSF_BLOCK_SIZE);
+		if (!m->pend[m->npend].data)
+			abort();
+		memcpy(m->pend[m->npend].data, src, CSF_BLOCK_SIZE);
+		m->npend++;
+	}
+	return 0;
+}
+
+static void csf_memdev_apply(struct csf_memdev *m)
+{
+	u32 k;
+
+	for (k = 0; k < m->npend; k++) {
+		memcpy(m->disk + m->pend[k].blk * CSF_BLOCK_SIZE,
+		       m->pend[k].data, CSF_BLOCK_SIZE);
+		free(m->pend[k].data);
+	}
+	m->npend = 0;
+}
+
+static int csf_memdev_flush(void *priv)
+{
+	struct csf_memdev *m = priv;
+
+	if (!csf_memdev_event(m))
+		return -EIO;
+	m->nflushes++;
+	csf_memdev_apply(m);
+	return 0;
+}
+
+static int csf_memdev_zero(void *priv, u64 blk, u64 count)
+{
+	struct csf_memdev *m = priv;
+
+	if (blk >= m->nblocks || count > m->nblocks - blk)
+		return -EIO;
+	csf_memdev_apply(m);
+	memset(m->disk + blk * CSF_BLOCK_SIZE, 0, count * CSF_BLOCK_SIZE);
+	return 0;
+}
+
+static int csf_memdev_discard(void *priv, u64 blk, u64 count)
+{
+	struct csf_memdev *m = priv;
+	u8 junk[CSF_BLOCK_SIZE];
+	u64 i;
+
+	/* discarded blocks read back as junk: nothing may rely on them */
+	memset(junk, 0xdd, sizeof(junk));
+	for (i = 0; i < count; i++)
+		if (csf_memdev_write(priv, blk + i, 1, junk))
+			return -EIO;
+	(void)m;
+	return 0;
+}
+
+static const struct csf_dev_ops csf_memdev_ops = {
+	.read = csf_memdev_read,
+	.write = csf_memdev_write,
+	.flush = csf_memdev_flush,
+	.zero = csf_memdev_zero,
+	.discard = csf_memdev_discard,
+};
+
+struct csf_memdev *csf_memdev_new(u64 nblocks, bool volatile_cache)
+{
+	struct csf_memdev *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->disk = calloc(nblocks, CSF_BLOCK_SIZE);
+	if (!m->disk) {
+		free(m);
+		return NULL;
+	}
+	m->nblocks = nblocks;
+	m->volatile_cache = volatile_cache;
+	m->fail_after = -1;
+	m->dev.ops = &csf_memdev_ops;
+	m->dev.priv = m;
+	m->dev.nblocks = nblocks;
+	return m;
+}
+
+void csf_memdev_free(struct csf_memdev *m)
+{
+	u32 k;
+
+	if (!m)
+		return;
+	for (k = 0; k < m->npend; k++)
+		free(m->pend[k].data);
+	free(m->pend);
+	free(m->disk);
+	free(m);
+}
+
+u8 *csf_memdev_block(struct csf_memdev *m, u64 blk)
+{
+	return m->disk + blk * CSF_BLOCK_SIZE;
+}
+
+void csf_memdev_crash(struct csf_memdev *m, u64 (*rnd)(void *), void *rctx,
+		      bool tear)
+{
+	u32 k, n = m->npend;
+
+	/* shuffle, then keep each write with probability 1/2 */
+	for (k = n; k > 1; k--) {
+		u32 j = (u32)(rnd(rctx) % k);
+		struct csf_memdev_w t = m->pend[k - 1];
+
+		m->pend[k - 1] = m->pend[j];
+		m->pend[j] = t;
+	}
+	for (k = 0; k < n; k++) {
+		u8 *dst = m->disk + m->pend[k].blk * CSF_BLOCK_SIZE;
+		u64 r = rnd(rctx);
+
+		if (r & 1) {
+			if (tear && !(r & 0x1e)) {
+				u32 cut = (u32)((r >> 8) % 8) * 512;
+
+				memcpy(dst, m->pend[k].data, cut);
+			} else {
+				memcpy(dst, m->pend[k].data, CSF_BLOCK_SIZE);
+			}
+		}
+		free(m->pend[k].data);
+	}
+	m->npend = 0;
+}
+
+void csf_memdev_revive(struct csf_memdev *m)
+{
+	u32 k;
+
+	for (k = 0; k < m->npend; k++)
+		free(m->pend[k].data);
+	m->npend = 0;
+	m->dead = false;
+	m->fail_after = -1;
+}
+
+/* ---- file device ---- */
+
+struct csf_filedev {
+	int fd;
+	bool is_blk;
+};
+
+static int csf_file_read(void *priv, u64 blk, u32 count, void *buf)
+{
+	struct csf_filedev *f = priv;
+	size_t len = (size_t)count * CSF_BLOCK_SIZE;
+	ssize_t r = pread(f->fd, buf, len, (off_t)(blk * CSF_BLOCK_SIZE));
+
+	if (r < 0)
+		return -errno;
+	if ((size_t)r < len)
+		memset((u8 *)buf + r, 0, len - (size_t)r);
+	return 0;
+}
+
+static int csf_file_write(void *priv, u64 blk, u32 count, const void *buf)
+{
+	struct csf_filedev *f = priv;
+	size_t len = (size_t)count * CSF_BLOCK_SIZE;
+	ssize_t r = pwrite(f->fd, buf, len, (off_t)(blk * CSF_BLOCK_SIZE));
+
+	if (r < 0)
+		return -errno;
+	return (size_t)r == len ? 0 : -EIO;
+}
+
+static int csf_file_flush(void *priv)
+{
+	struct csf_filedev *f = priv;
+
+	return fdatasync(f->fd) ? -errno : 0;
+}
+
+static int csf_file_zero(void *priv, u64 blk, u64 count)
+{
+	struct csf_filedev *f = priv;
+	off_t off = (off_t)(blk * CSF_BLOCK_SIZE);
+	off_t len = (off_t)(count * CSF_BLOCK_SIZE);
+	u64 range[2] = { (u64)off, (u64)len };
+
+	if (f->is_blk)
+		return ioctl(f->fd, BLKZEROOUT, range) ? -errno : 0;
+	if (!fallocate(f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off,
+		       len))
+		return 0;
+	if (!fallocate(f->fd, FALLOC_FL_ZERO_RANGE, off, len))
+		return 0;
+	return -EOPNOTSUPP;
+}
+
+static const struct csf_dev_ops csf_file_ops = {
+	.read = csf_file_read,
+	.write = csf_file_write,
+	.flush = csf_file_flush,
+	.zero = csf_file_zero,
+};
+
+int csf_filedev_open(const char *path, bool rdonly, struct csf_dev *dev)
+{
+	struct csf_filedev *f = calloc(1, sizeof(*f));
+	struct stat stb;
+	u64 size = 0;
+
+	if (!f)
+		return -ENOMEM;
+	f->fd = open(path, (rdonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (f->fd < 0 || fstat(f->fd, &stb)) {
+		int e = -errno;
+
+		if (f->fd >= 0)
+			close(f->fd);
+		free(f);
+		return e;
+	}
+	if (S_ISBLK(stb.st_mode)) {
+		f->is_blk = true;
+		if (ioctl(f->fd, BLKGETSIZE64, &size))
+			size = 0;
+	} else {
+		size = (u64)stb.st_size;
+	}
+	dev->ops = &csf_file_ops;
+	dev->priv = f;
+	dev->nblocks = size / CSF_BLOCK_SIZE;
+	return 0;
+}
+
+void csf_filedev_close(struct csf_dev *dev)
+{
+	struct csf_filedev *f = dev->priv;
+
+	if (!f)
+		return;
+	close(f->fd);
+	free(f);
+	dev->priv = NULL;
+}

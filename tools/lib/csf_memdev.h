@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * csf_memdev.h - userspace block devices for the format library:
+ * an in-memory device with a volatile write cache that can lose power
+ * (tests, crash simulator, fuzzers) and a file/block-device backend.
+ */
+#ifndef __CSF_MEMDEV_H
+#define __CSF_MEMDEV_H
+
+#include "csf.h"
+
+struct csf_memdev_w {
+	u64 blk;
+	u8 *data;
+};
+
+struct csf_memdev {
+	struct csf_dev dev;
+	u8 *disk;		/* durable contents */
+	u64 nblocks;
+	bool volatile_cache;	/* writes are lost unless flushed */
+	struct csf_memdev_w *pend;
+	u32 npend, cappend;
+	s64 fail_after;		/* events (write/flush) before power loss; -1 off */
+	bool dead;
+	u64 nwrites, nflushes, nreads;
+	u64 read_errors_at;	/* 0: none; else fail reads of this block + 1 */
+};
+
+struct csf_memdev *csf_memdev_new(u64 nblocks, bool volatile_cache);
+void csf_memdev_free(struct csf_memdev *m);
+/* Power loss: each unflushed write survives with probability 1/2, in a
+ * random order, and may be torn at a 512 byte boundary. */
+void csf_memdev_crash(struct csf_memdev *m, u64 (*rnd)(void *), void *rctx,
+		      bool tear);
+/* Bring a crashed device back (empty cache, no failure pending). */
+void csf_memdev_revive(struct csf_memdev *m);
+u8 *csf_memdev_block(struct csf_memdev *m, u64 blk);
+
+/* File or block device: pread/pwrite/fdatasync; zero by punching holes. */
+int csf_filedev_open(const char *path, bool rdonly, struct csf_dev *dev);
+void csf_filedev_close(struct csf_dev *dev);
+
+#endif
