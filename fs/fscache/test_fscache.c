@@ -1734,6 +1734,25 @@ out:
 	return ret;
 }
 
+/*
+ * page_release NAME: what a netfs does when a page it copied to the cache is
+ * released (fscache_note_page_release(): HAVE_DATA clears NO_DATA_TO_READ).
+ */
+static int tfs_cmd_page_release(struct tfs_args *a, struct tfs_ctx *ctx)
+{
+	struct tfs_cookie *tc;
+	int ret;
+
+	ret = tfs_get_cookie(a, &tc, ctx);
+	if (ret)
+		return ret;
+	ret = tfs_args_check(a, ctx);
+	if (!ret)
+		fscache_note_page_release(tc->cookie);
+	tfs_cookie_put(tc);
+	return ret;
+}
+
 static int tfs_cmd_relinquish(struct tfs_args *a, struct tfs_ctx *ctx)
 {
 	struct tfs_cookie *tc;
@@ -2783,6 +2802,7 @@ static const struct tfs_cmd {
 	{ "update",		tfs_cmd_update },
 	{ "invalidate",		tfs_cmd_invalidate },
 	{ "resize",		tfs_cmd_resize },
+	{ "page_release",	tfs_cmd_page_release },
 	{ "relinquish",		tfs_cmd_relinquish },
 	{ "state",		tfs_cmd_state },
 	{ "wait_state",		tfs_cmd_wait_state },
