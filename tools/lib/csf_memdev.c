@@ -178,8 +178,11 @@ void csf_memdev_crash(struct csf_memdev *m, u64 (*rnd)(void *), void *rctx,
 		      bool tear)
 {
 	u32 k, n = m->npend;
+	/* survival odds per crash: none, few, half, most, all (in 16ths) */
+	static const u32 odds[] = { 0, 2, 8, 14, 15, 16 };
+	u32 keep = odds[rnd(rctx) % 6];
 
-	/* shuffle, then keep each write with probability 1/2 */
+	/* shuffle, then keep each write with the chosen probability */
 	for (k = n; k > 1; k--) {
 		u32 j = (u32)(rnd(rctx) % k);
 		struct csf_memdev_w t = m->pend[k - 1];
@@ -191,7 +194,7 @@ void csf_memdev_crash(struct csf_memdev *m, u64 (*rnd)(void *), void *rctx,
 		u8 *dst = m->disk + m->pend[k].blk * CSF_BLOCK_SIZE;
 		u64 r = rnd(rctx);
 
-		if (r & 1) {
+		if ((u32)((r >> 40) & 15) < keep) {
 			if (tear && !(r & 0x1e)) {
 				u32 cut = (u32)((r >> 8) % 8) * 512;
 

@@ -29,8 +29,9 @@ struct csf_memdev {
 
 struct csf_memdev *csf_memdev_new(u64 nblocks, bool volatile_cache);
 void csf_memdev_free(struct csf_memdev *m);
-/* Power loss: each unflushed write survives with probability 1/2, in a
- * random order, and may be torn at a 512 byte boundary. */
+/* Power loss: each unflushed write survives with a probability drawn per
+ * crash (0, 1/8, 1/2, 7/8, 15/16, 1), in a random order, and may be torn
+ * at a 512 byte boundary. */
 void csf_memdev_crash(struct csf_memdev *m, u64 (*rnd)(void *), void *rctx,
 		      bool tear);
 /* Bring a crashed device back (empty cache, no failure pending). */

@@ -124,7 +124,10 @@ static int csf_ck_objects(struct csf_ck *c, bool marking)
 			continue;
 		memcpy(&rec, r, sizeof(rec));
 		c->cur = id;
-		c->cur_size = le64_to_cpu(rec.size);
+		/* dying records keep their masks but have no size */
+		c->cur_size = le16_to_cpu(rec.flags) == CSF_OBJ_DYING ?
+			      CSF_MAX_FILE_PAGES << CSF_BLOCK_SHIFT :
+			      le64_to_cpu(rec.size);
 		c->broken = false;
 		c->hit_dup = false;
 		if (marking && !csf_ck_rec_ok(c, &rec)) {

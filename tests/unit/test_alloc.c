@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0
+/* test_alloc.c - allocator, summary, pending-free rule. */
+#include "tutil.h"
+
+UT_TEST(alloc_contiguous_and_free_counts)
+{
+	struct csf_memdev *m = t_mkdev(1 << 15, false);
+	struct csf_fs *fs = t_open(m);
+	struct csf_statfs st0, st1;
+	u64 a, b;
+	u32 ga, gb;
+
+	UT_ASSERT_EQ(csf_statfs(fs, &st0), 0);
+	UT_ASSERT_EQ(csf_alloc_run(fs, 0, 64, 64, false, &a, &ga), 0);
+	UT_ASSERT_EQ(ga, 64);
+	UT_ASSERT(a >= fs->geo.data_start && a + 64 <= fs->geo.data_end);
+	UT_ASSERT_EQ(csf_alloc_run(fs, a + 64, 10, 1, false, &b, &gb), 0);
+	UT_ASSERT_EQ(b, a + 64);	/* goal honoured: contiguous */
+	UT_ASSERT_EQ(csf_statfs(fs, &st1), 0);
+	UT_ASSERT_EQ(st0.free_blocks - st1.free_blocks, 74);
+	UT_ASSERT_EQ(csf_alloc_extend(fs, b, 10, 5), 0);
+	UT_ASSERT_EQ(csf_free_run(fs, b, 15, false), 0);
+	UT_ASSERT_EQ(csf_free_run(fs, a, 64, false), 0);
+	/* double free is corruption */
+	UT_ASSERT_EQ(csf_free_run(fs, a, 1, false), -EUCLEAN);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	UT_ASSERT_EQ(csf_statfs(fs, &st1), 0);
+	UT_ASSERT_EQ(st0.free_blocks, st1.free_blocks);
+	csf_close(fs);
+	csf_memdev_free(m);
+}
+
+UT_TEST(freed_blocks_not_reused_before_commit)
+{
+	struct csf_memdev *m = t_mkdev(1 << 15, false);
+	struct csf_fs *fs = t_open(m);
+	u64 a, b;
+	u32 g;
+
+	UT_ASSERT_EQ(csf_alloc_run(fs, 0, 16, 16, false, &a, &g), 0);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	UT_ASSERT_EQ(csf_free_run(fs, a, 16, false), 0);
+	/* same goal, same txn: must not get the just-freed blocks */
+	UT_ASSERT_EQ(csf_alloc_run(fs, a, 16, 1, false, &b, &g), 0);
+	UT_ASSERT(b >= a + 16 || b + g <= a);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	/* durable now: reusable */
+	UT_ASSERT_EQ(csf_alloc_run(fs, a, 16, 16, false, &b, &g), 0);
+	UT_ASSERT_EQ(b, a);
+	csf_close(fs);
+	csf_memdev_free(m);
+}
+
+UT_TEST(freed_map_blocks_wait_for_checkpoint)
+{
+	struct csf_memdev *m = t_mkdev(1 << 15, false);
+	struct csf_fs *fs = t_open(m);
+	u64 a, b;
+	u32 g;
+
+	UT_ASSERT_EQ(csf_alloc_run(fs, 0, 1, 1, true, &a, &g), 0);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	UT_ASSERT_EQ(csf_free_run(fs, a, 1, true), 0);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	UT_ASSERT_EQ(csf_alloc_run(fs, a, 1, 1, false, &b, &g), 0);
+	UT_ASSERT(b != a);
+	UT_ASSERT_EQ(csf_checkpoint(fs), 0);
+	UT_ASSERT_EQ(csf_alloc_run(fs, a, 1, 1, false, &b, &g), 0);
+	UT_ASSERT_EQ(b, a);
+	csf_close(fs);
+	csf_memdev_free(m);
+}
+
+UT_TEST(enospc_and_reserve)
+{
+	struct csf_memdev *m = t_mkdev(1 << 13, false);
+	struct csf_fs *fs = t_open(m);
+	u64 a, total = 0;
+	u32 g;
+	int ret;
+
+	for (;;) {
+		ret = csf_alloc_run(fs, 0, 64, 1, false, &a, &g);
+		if (ret)
+			break;
+		total += g;
+		if (fs->ntxn * 2 > fs->max_txn)
+			UT_ASSERT_EQ(csf_commit(fs), 0);
+	}
+	UT_ASSERT_EQ(ret, -ENOSPC);
+	UT_ASSERT(total + fs->meta_reserve + 64 >=
+		  fs->geo.data_end - fs->geo.data_start);
+	/* map blocks still get the reserve */
+	UT_ASSERT_EQ(csf_alloc_run(fs, 0, 1, 1, true, &a, &g), 0);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	csf_close(fs);
+	csf_memdev_free(m);
+}
+
+UT_TEST(multi_bitmap_block_device)
+{
+	/* 3 bitmap blocks; allocations spread and wrap */
+	struct csf_memdev *m = t_mkdev(40000, false);
+	struct csf_fs *fs = t_open(m);
+	u64 a;
+	u32 g, i;
+
+	UT_ASSERT_EQ(fs->geo.bitmap_len, 3);
+	for (i = 0; i < 500; i++) {
+		UT_ASSERT_EQ(csf_alloc_run(fs, 0, 64, 64, false, &a, &g), 0);
+		UT_ASSERT((a >> 14) == ((a + 63) >> 14));	/* no crossing */
+		if (fs->ntxn * 2 > fs->max_txn)
+			UT_ASSERT_EQ(csf_commit(fs), 0);
+	}
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	csf_close(fs);
+	csf_memdev_free(m);
+}

@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: GPL-2.0
+/* test_object.c - maps, content bits, truncate, invalidate, delete, cull. */
+#include "tutil.h"
+
+struct tobj {
+	u32 id, gen;
+};
+
+static struct tobj mkobj(struct csf_fs *fs, u32 vid, const char *key, u64 size)
+{
+	struct tobj o;
+
+	UT_ASSERT_EQ(csf_obj_create(fs, vid, key, (u32)strlen(key), "a", 1,
+				    size, 1000, &o.id, &o.gen), 0);
+	return o;
+}
+
+static bool present(struct csf_fs *fs, struct tobj o, u64 page)
+{
+	bool p;
+	u32 run;
+
+	UT_ASSERT_EQ(csf_obj_query(fs, o.id, o.gen, page, 1, &p, &run), 0);
+	return p;
+}
+
+static void write_page(struct csf_fs *fs, struct tobj o, u64 page)
+{
+	u64 pblk;
+	u32 n;
+
+	UT_ASSERT_EQ(csf_obj_map(fs, o.id, o.gen, page, true, &pblk, &n), 0);
+	UT_ASSERT(pblk >= fs->geo.data_start && pblk < fs->geo.data_end);
+	UT_ASSERT_EQ(csf_obj_mark_present(fs, o.id, o.gen, page, 1), 0);
+}
+
+UT_TEST(small_object_gets_one_block)
+{
+	struct csf_memdev *m = t_mkdev(1 << 15, false);
+	struct csf_fs *fs = t_open(m);
+	struct tobj o = mkobj(fs, t_vol(fs, "v"), "small", 4096);
+	struct csf_obj_info info;
+	u64 pblk;
+	u32 n;
+
+	UT_ASSERT_EQ(csf_obj_map(fs, o.id, o.gen, 0, false, &pblk, &n),
+		     -ENODATA);
+	UT_ASSERT_EQ(csf_obj_map(fs, o.id, o.gen, 0, true, &pblk, &n), 0);
+	UT_ASSERT_EQ(n, 1);
+	UT_ASSERT_EQ(csf_obj_get(fs, o.id, &info), 0);
+	UT_ASSERT_EQ(info.nr_blocks, 1);
+	/* beyond EOF: refuse */
+	UT_ASSERT_EQ(csf_obj_map(fs, o.id, o.gen, 1, true, &pblk, &n), -EINVAL);
+	UT_ASSERT(!present(fs, o, 0));
+	UT_ASSERT_EQ(csf_obj_mark_present(fs, o.id, o.gen, 0, 1), 0);
+	UT_ASSERT(present(fs, o, 0));
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	t_check_clean(fs);
+	csf_close(fs);
+	csf_memdev_free(m);
+}
+
+UT_TEST(out_of_order_pages_within_granule)
+{
+	struct csf_memdev *m = t_mkdev(1 << 15, false);
+	struct csf_fs *fs = t_open(m);
+	u32 ppg;
+	struct tobj o;
+	u64 order[64], i, pblk0 = 0, pblk;
+	u32 n, run;
+	bool p;
+	u64 s = 42;
+
+	ppg = fs->geo.ppg;
+	UT_ASSERT_EQ(ppg, 64);
+	o = mkobj(fs, t_vol(fs, "v"), "big", 10ULL * ppg * 4096);
+	for (i = 0; i < ppg; i++)
+		order[i] = i;
+	for (i = ppg - 1; i > 0; i--) {
+		u64 j = t_rnd(&s) % (i + 1), t = order[i];
+
+		order[i] = order[j];
+		order[j] = t;
+	}
+	for (i = 0; i < ppg; i++) {
+		u64 k;
+
+		write_page(fs, o, ppg + order[i]);
+		/* exactly the pages written so far are present */
+		for (k = 0; k < ppg; k++) {
+			bool want = false;
+			u64 q;
+
+			for (q = 0; q <= i; q++)
+				want |= order[q] == k;
+			UT_ASSERT_MSG(present(fs, o, ppg + k) == want,
+				      "step %llu page %llu",
+				      (unsigned long long)i,
+				      (unsigned long long)k);
+		}
+		UT_ASSERT(!present(fs, o, 0) && !present(fs, o, 2 * ppg));
+	}
+	/* the granule run is contiguous: page p at pblk0 + p */
+	UT_ASSERT_EQ(csf_obj_map(fs, o.id, o.gen, ppg, false, &pblk0, &n), 0);
+	UT_ASSERT_EQ(n, ppg);
+	UT_ASSERT_EQ(csf_obj_map(fs, o.id, o.gen, ppg + 9, false, &pblk, &n), 0);
+	UT_ASSERT_EQ(pblk, pblk0 + 9);
+	UT_ASSERT_EQ(csf_obj_query(fs, o.id, o.gen, ppg, 1000, &p, &run), 0);
+	UT_ASSERT(p);
+	UT_ASSERT_EQ(run, ppg);
+	UT_ASSERT_EQ(csf_obj_query(fs, o.id, o.gen, 0, 1000, &p, &run), 0);
+	UT_ASSERT(!p);
+	UT_ASSERT_EQ(run, ppg);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	t_check_clean(fs);
+	csf_close(fs);
+	/* survives reopen */
+	fs = t_open(m);
+	UT_ASSERT(present(fs, o, ppg + 5));
+	t_check_clean(fs);
+	csf_close(fs);
+	csf_memdev_free(m);
+}
+
+UT_TEST(truncate_then_extend_shows_no_old_pages)
+{
+	struct csf_memdev *m = t_mkdev(1 << 15, false);
+	struct csf_fs *fs = t_open(m);
+	struct tobj o = mkobj(fs, t_vol(fs, "v"), "t", 300 * 4096);
+	struct csf_statfs s0, s1;
+	u64 i;
+
+	for (i = 0; i < 300; i += 3)
+		write_page(fs, o, i);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	UT_ASSERT_EQ(csf_statfs(fs, &s0), 0);
+	UT_ASSERT_EQ(csf_obj_resize(fs, o.id, o.gen, 100 * 4096 + 10), 0);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	UT_ASSERT_EQ(csf_statfs(fs, &s1), 0);
+	UT_ASSERT(s1.free_blocks > s0.free_blocks);
+	UT_ASSERT(present(fs, o, 99));
+	UT_ASSERT(present(fs, o, 0));
+	UT_ASSERT_EQ(csf_obj_resize(fs, o.id, o.gen, 300 * 4096), 0);
+	for (i = 101; i < 300; i++)
+		UT_ASSERT_MSG(!present(fs, o, i), "page %llu",
+			      (unsigned long long)i);
+	/* page 100 holds bytes up to offset 10 only: kept as present */
+	UT_ASSERT(!present(fs, o, 100) || (100 % 3) == 0);
+	/* shrink to zero and back */
+	UT_ASSERT_EQ(csf_obj_resize(fs, o.id, o.gen, 0), 0);
+	UT_ASSERT_EQ(csf_obj_resize(fs, o.id, o.gen, 300 * 4096), 0);
+	for (i = 0; i < 300; i++)
+		UT_ASSERT(!present(fs, o, i));
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	t_check_clean(fs);
+	csf_close(fs);
+	csf_memdev_free(m);
+}
+
+UT_TEST(invalidate_new_generation)
+{
+	struct csf_memdev *m = t_mkdev(1 << 15, false);
+	struct csf_fs *fs = t_open(m);
+	u32 vid = t_vol(fs, "v"), g2, id, gen;
+	struct tobj o = mkobj(fs, vid, "inv", 128 * 4096);
+	struct csf_obj_info info;
+	struct csf_statfs s0, s1;
+	u64 i, pblk;
+	u32 n;
+
+	for (i = 0; i < 128; i++)
+		write_page(fs, o, i);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	UT_ASSERT_EQ(csf_statfs(fs, &s0), 0);
+	UT_ASSERT_EQ(csf_obj_invalidate(fs, o.id, o.gen, "new-aux", 7, 8192,
+					&g2), 0);
+	UT_ASSERT(g2 != o.gen);
+	UT_ASSERT_EQ(csf_obj_map(fs, o.id, o.gen, 0, false, &pblk, &n),
+		     -ESTALE);
+	UT_ASSERT_EQ(csf_obj_mark_present(fs, o.id, o.gen, 0, 1), -ESTALE);
+	o.gen = g2;
+	UT_ASSERT(!present(fs, o, 0));
+	UT_ASSERT_EQ(csf_obj_get(fs, o.id, &info), 0);
+	UT_ASSERT_EQ(info.aux_len, 7);
+	UT_ASSERT_EQ(info.size, 8192);
+	UT_ASSERT_EQ(csf_obj_lookup(fs, vid, "inv", 3, &id, &gen), 0);
+	UT_ASSERT_EQ(gen, g2);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	t_check_clean(fs);
+	/* the old storage is reclaimed in bounded steps */
+	while (csf_reclaim(fs, 1) > 0)
+		UT_ASSERT_EQ(csf_commit(fs), 0);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	UT_ASSERT_EQ(csf_statfs(fs, &s1), 0);
+	UT_ASSERT_EQ(s1.free_blocks, s0.free_blocks + 128);
+	UT_ASSERT_EQ(s1.dying_objects, 0);
+	t_check_clean(fs);
+	csf_close(fs);
+	csf_memdev_free(m);
+}
+
+UT_TEST(huge_object_deep_map_and_delete)
+{
+	struct csf_memdev *m = t_mkdev(1 << 17, false);
+	struct csf_fs *fs = t_open(m);
+	u32 vid = t_vol(fs, "v");
+	u64 far = 56ULL * 168 * 64 + 5;	/* past depth-1 capacity */
+	struct tobj o = mkobj(fs, vid, "huge", (far + 100) * 4096);
+	struct csf_statfs s0, s1;
+	struct csf_obj_rec *r;
+	struct csf_buf *b;
+	u64 i;
+
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	UT_ASSERT_EQ(csf_statfs(fs, &s0), 0);
+	for (i = 0; i < 40; i++)
+		write_page(fs, o, i * 64 * 7);
+	write_page(fs, o, far);
+	UT_ASSERT_EQ(csf_rec_get(fs, o.id, &b, &r), 0);
+	UT_ASSERT_EQ(r->depth, 2);
+	UT_ASSERT(present(fs, o, far));
+	UT_ASSERT(present(fs, o, 7 * 64));
+	UT_ASSERT(!present(fs, o, 7 * 64 + 1));
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	t_check_clean(fs);
+	/* a big truncate goes through a dying clone */
+	UT_ASSERT_EQ(csf_obj_resize(fs, o.id, o.gen, 4096), 0);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	UT_ASSERT(!present(fs, o, 0));
+	t_check_clean(fs);
+	UT_ASSERT_EQ(csf_obj_delete(fs, o.id, o.gen), 0);
+	while (csf_reclaim(fs, 8) > 0)
+		UT_ASSERT_EQ(csf_commit(fs), 0);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	UT_ASSERT_EQ(csf_checkpoint(fs), 0);
+	UT_ASSERT_EQ(csf_statfs(fs, &s1), 0);
+	UT_ASSERT_EQ(s1.free_blocks, s0.free_blocks);
+	UT_ASSERT_EQ(s1.live_objects, 1 - 1);
+	t_check_clean(fs);
+	csf_close(fs);
+	csf_memdev_free(m);
+}
+
+static bool skip_odd(void *priv, u32 id)
+{
+	return id & 1;
+}
+
+UT_TEST(cull_order_and_touch_epochs)
+{
+	struct csf_memdev *m = t_mkdev(1 << 15, false);
+	struct csf_fs *fs = t_open(m);
+	u32 vid = t_vol(fs, "v"), out[8];
+	struct tobj o[6];
+	char key[16];
+	int n, i;
+	u32 before;
+
+	for (i = 0; i < 6; i++) {
+		snprintf(key, sizeof(key), "o%d", i);
+		o[i] = mkobj(fs, vid, key, 4096);
+	}
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	n = csf_cull_pick(fs, 3, NULL, NULL, out);
+	UT_ASSERT_EQ(n, 3);
+	UT_ASSERT(out[0] == o[0].id && out[1] == o[1].id && out[2] == o[2].id);
+	/* a touch within the same epoch journals nothing */
+	before = fs->ntxn;
+	UT_ASSERT_EQ(csf_obj_touch(fs, o[0].id, o[0].gen, 1001), 0);
+	UT_ASSERT_EQ(fs->ntxn, before);
+	/* a new epoch moves it to the MRU end */
+	UT_ASSERT_EQ(csf_obj_touch(fs, o[0].id, o[0].gen, 1000 + 1000), 0);
+	UT_ASSERT(fs->ntxn > before);
+	n = csf_cull_pick(fs, 6, NULL, NULL, out);
+	UT_ASSERT_EQ(n, 6);
+	UT_ASSERT_EQ(out[5], o[0].id);
+	UT_ASSERT_EQ(out[0], o[1].id);
+	n = csf_cull_pick(fs, 6, skip_odd, NULL, out);
+	for (i = 0; i < n; i++)
+		UT_ASSERT(!(out[i] & 1));
+	/* delete the oldest two */
+	UT_ASSERT_EQ(csf_obj_delete(fs, o[1].id, o[1].gen), 0);
+	UT_ASSERT_EQ(csf_obj_delete(fs, o[2].id, o[2].gen), 0);
+	UT_ASSERT_EQ(csf_obj_delete(fs, o[2].id, o[2].gen), -ESTALE);
+	n = csf_cull_pick(fs, 1, NULL, NULL, out);
+	UT_ASSERT_EQ(out[0], o[3].id);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	t_check_clean(fs);
+	csf_close(fs);
+	csf_memdev_free(m);
+}
+
+UT_TEST(slot_reuse_bumps_generation)
+{
+	struct csf_memdev *m = t_mkdev(1 << 15, false);
+	struct csf_fs *fs = t_open(m);
+	u32 vid = t_vol(fs, "v");
+	struct tobj a = mkobj(fs, vid, "a", 0), b;
+
+	UT_ASSERT_EQ(csf_obj_delete(fs, a.id, a.gen), 0);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	b = mkobj(fs, vid, "b", 0);
+	UT_ASSERT_EQ(b.id, a.id);
+	UT_ASSERT(b.gen != a.gen);
+	UT_ASSERT_EQ(csf_obj_set_aux(fs, a.id, a.gen, "x", 1), -ESTALE);
+	UT_ASSERT_EQ(csf_obj_set_aux(fs, b.id, b.gen, "x", 1), 0);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	t_check_clean(fs);
+	csf_close(fs);
+	csf_memdev_free(m);
+}
+
+UT_TEST(grown_object_reallocates_partial_granule)
+{
+	struct csf_memdev *m = t_mkdev(1 << 15, false);
+	struct csf_fs *fs = t_open(m);
+	struct tobj o = mkobj(fs, t_vol(fs, "v"), "g", 2 * 4096);
+	u64 pblk;
+	u32 n;
+
+	write_page(fs, o, 0);
+	write_page(fs, o, 1);
+	UT_ASSERT_EQ(csf_obj_map(fs, o.id, o.gen, 0, false, &pblk, &n), 0);
+	UT_ASSERT_EQ(n, 2);
+	UT_ASSERT_EQ(csf_obj_resize(fs, o.id, o.gen, 64 * 4096), 0);
+	write_page(fs, o, 40);
+	UT_ASSERT(present(fs, o, 40));
+	/* in-place extension keeps the old pages, a move drops them */
+	UT_ASSERT_EQ(csf_obj_map(fs, o.id, o.gen, 0, false, &pblk, &n), 0);
+	UT_ASSERT_EQ(n, 64);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	t_check_clean(fs);
+	csf_close(fs);
+	csf_memdev_free(m);
+}
