@@ -1,0 +1,107 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# fsck.cachestore: clean images, and each planted corruption class gives
+# exit 4 with -n (image unchanged), exit 1 with -y, then exit 0.
+. "$(dirname "$0")/common.sh"
+need
+
+# fresh IMG [NDIRTY]: format a 64 MiB image, 8 objects (+NDIRTY journal-only
+# transactions); the layout goes to $T/layout
+fresh() {
+	rm -f "$T/img"
+	truncate -s 64M "$T/img"
+	"$MKFS" -q "$T/img" && "$MKIMAGE" build "$T/img" 8 "${1:-0}" >"$T/layout"
+}
+
+# cycle NAME MESSAGE-REGEX: -n -> 4 and unchanged, -y -> 1, again -> 0
+cycle() {
+	local name=$1 re=$2 sum
+	sum=$(md5sum <"$T/img")
+	run "$FSCK" -n "$T/img"
+	check "$name-n-exit4" [ "$rc" -eq 4 ]
+	[ "$rc" -eq 4 ] || echo "$out" | sed 's/^/#   /'
+	check "$name-n-reports" grep -qiE "$re" <<<"$out"
+	check "$name-n-unchanged" [ "$(md5sum <"$T/img")" = "$sum" ]
+	run "$FSCK" -y "$T/img"
+	check "$name-y-exit1" [ "$rc" -eq 1 ]
+	[ "$rc" -eq 1 ] || echo "$out" | sed 's/^/#   /'
+	run "$FSCK" -n "$T/img"
+	check "$name-after-exit0" [ "$rc" -eq 0 ]
+	[ "$rc" -eq 0 ] || echo "$out" | sed 's/^/#   /'
+	run "$FSCK" -fp "$T/img"
+	check "$name-preen-exit0" [ "$rc" -eq 0 ]
+}
+
+# clean images
+truncate -s 64M "$T/img"
+"$MKFS" -q "$T/img"
+run "$FSCK" -n "$T/img"
+check fresh-n-exit0 [ "$rc" -eq 0 ]
+check fresh-clean-line grep -q "clean, 0/" <<<"$out"
+run "$FSCK" -fy "$T/img"
+check fresh-y-exit0 [ "$rc" -eq 0 ]
+fresh
+run "$FSCK" -n "$T/img"
+check objects-n-exit0 [ "$rc" -eq 0 ]
+check objects-count grep -q "clean, 8/" <<<"$out"
+fresh 3
+run "$FSCK" -n "$T/img"
+check dirty-journal-n-exit0 [ "$rc" -eq 0 ]
+check dirty-journal-replayed grep -q "Replayed 3 journal transactions" <<<"$out"
+run "$FSCK" -p "$T/img"
+check dirty-journal-p-exit0 [ "$rc" -eq 0 ]
+check dirty-journal-11-objects grep -q "11/" <<<"$out"
+
+# usage and operational errors
+run "$FSCK" -n -y "$T/img"
+check usage-exit16 [ "$rc" -eq 16 ]
+run "$FSCK" -n "$T/missing"
+check missing-exit8 [ "$rc" -eq 8 ]
+truncate -s 64M "$T/zero.img"
+run "$FSCK" -n "$T/zero.img"
+check not-a-cache-exit8 eval '[ "$rc" -eq 8 ] && grep -q "no cachestore superblock" <<<"$out"'
+run "$FSCK" -n -C 0 "$T/img"
+check progress-bar eval '[ "$rc" -eq 0 ] && grep -q "100%" <<<"$out"'
+
+# 1. primary superblock checksum bad, backup good
+fresh
+corrupt "$T/img" 0 200
+cycle bad-super "superblock"
+
+# 2. two objects claim the same blocks
+fresh
+"$MKIMAGE" plant "$T/img" overlap 2 3 >/dev/null
+cycle overlap "claimed by two objects|damaged object"
+run "$MKIMAGE" info "$T/img"
+check overlap-survivors eval '[ $(grep -c "^obj " <<<"$out") -ge 6 ]'
+
+# 3. an extent outside the data area
+fresh
+"$MKIMAGE" plant "$T/img" outofrange 4 >/dev/null
+cycle out-of-range "outside the data area|damaged object"
+
+# 4. garbled journal: a block image inside the 2nd of 3 transactions
+fresh 3
+b=$(awk '$1 == "txn" && NR > 1 { n++; if (n == 2) print $4 + 1 }' "$T/layout")
+corrupt "$T/img" "$b" 300
+cycle garbled-journal "journal"
+
+# 5. truncated journal: the 1st of 3 transactions loses its commit block
+fresh 3
+b=$(awk '$1 == "txn" { print $6; exit }' "$T/layout")
+dd if=/dev/zero of="$T/img" bs=4096 seek="$b" count=1 conv=notrunc status=none
+cycle truncated-journal "truncated or garbled"
+
+# 6. object table block checksum
+fresh
+b=$(field "$T/layout" obj 5 objtab)
+corrupt "$T/img" "$b" 1000
+cycle bad-objtab-csum "bad checksums|damaged object"
+
+# 7. index bucket checksum
+fresh
+b=$(field "$T/layout" obj 1 bucket)
+corrupt "$T/img" "$b" 100
+cycle bad-bucket-csum "index"
+
+finish
