@@ -342,6 +342,15 @@ int main(int argc, char **argv)
 	}
 	/* the cache covers p.nblocks; its backup superblock is the last */
 	d.dev.nblocks = p.nblocks;
+	/*
+	 * csf_format() does not clear the journal ring: a descriptor left by
+	 * an earlier cache with the same UUID (-U) could be replayed.  A
+	 * discard does not promise zeroes, so zero the ring explicitly.
+	 */
+	ret = d.dev.ops->zero(d.dev.priv, g.ring_start, g.ring_len);
+	if (ret)
+		die(err_code(ret), "zeroing the journal of %s failed: %s", path,
+		    strerror(-ret));
 	ret = csf_format(&d.dev, &p, &g);
 	if (!ret)
 		ret = csf_td_close(&d);
