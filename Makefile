@@ -50,6 +50,7 @@ tools: have-deps
 
 unit: tools
 	@if [ -f tests/unit/Makefile ]; then $(MAKE) -C tests/unit; fi
+	@if [ -f tests/tools/Makefile ]; then $(MAKE) -C tests/tools; fi
 
 check: have-deps
 	@$(MAKE) --no-print-directory all unit

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # fsck.cachestore: clean images, and each planted corruption class gives
 # exit 4 with -n (image unchanged), exit 1 with -y, then exit 0.
-. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/common.bash"
 need
 
 # fresh IMG [NDIRTY]: format a 64 MiB image, 8 objects (+NDIRTY journal-only

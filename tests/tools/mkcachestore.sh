@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # mkcachestore: signatures, -f, size limits, missing device, -n, 1 TiB speed.
-. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/common.bash"
 need
 
 # ext4 signature: refused with exit 2 and a message naming it, file intact
