@@ -109,6 +109,29 @@ cachefiles_unbind() {
 	umount /var/cache/fscache
 }
 
+# --- cachestore ---------------------------------------------------------------
+# cachestore_bind DISK MNT [MOUNT-OPTS] : format DISK (unless CS_NOFORMAT=1 or
+# it is already formatted and bound before), load the module, bind.
+cachestore_bind() {
+	local disk=$1 mnt=$2 opts=${3:-}
+	if ! grep -q '^cachestore ' /proc/modules; then
+		insmod "$CS_REPO/fs/cachestore/cachestore.ko" || fail "insmod cachestore"
+	fi
+	if [ "${CS_NOFORMAT:-0}" != 1 ] && [ ! -e "/tmp/.cs-formatted-${disk##*/}" ]; then
+		"$CS_REPO/build/bin/mkcachestore" -q -f "$disk" || fail "mkcachestore $disk"
+		touch "/tmp/.cs-formatted-${disk##*/}"
+	fi
+	mkdir -p "$mnt"
+	mount -t cachestore ${opts:+-o "$opts"} "$disk" "$mnt" || fail "mount -t cachestore $disk"
+	grep -q cachestore /proc/fs/fscache/caches || fail "cachestore not in /proc/fs/fscache/caches"
+	log "cachestore bound on $disk ($mnt)"
+}
+
+cachestore_unbind() {
+	umount "$1" || fail "umount $1"
+	log "cachestore unbound ($1)"
+}
+
 # --- network emulation on lo ---------------------------------------------------
 # netem DELAY_MS [RATE]: e.g. netem 2 1gbit ; netem_off
 netem() {

@@ -99,6 +99,7 @@ for d in ${disks[@]+"${disks[@]}"}; do
 	i=$((i + 1))
 done
 
+bad='BUG:|WARNING:|Oops|general protection fault|possible circular locking|hung_task|blocked for more than|rcu_sched self-detected stall|rcu: INFO|Call Trace|KASAN|Kernel panic'
 rc=0
 for boot in $(seq 1 "$boots"); do
 	{
@@ -116,7 +117,25 @@ for boot in $(seq 1 "$boots"); do
 		-append "console=ttyS0 panic=-1 no_timer_check" \
 		-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
 		-virtfs "local,path=$out,mount_tag=results,security_model=none,multidevs=remap" \
-		${drive_args[@]+"${drive_args[@]}"} > "$out/qemu.$boot.log" 2>&1
+		${drive_args[@]+"${drive_args[@]}"} > "$out/qemu.$boot.log" 2>&1 &
+	qpid=$!
+	# A kernel problem often wedges the guest: once one shows on the
+	# console, give the test 30 s to finish, then stop the VM.
+	grace=-1
+	while kill -0 $qpid 2>/dev/null; do
+		sleep 1
+		if [ $grace -lt 0 ] && grep -Eq "$bad" "$out/console.$boot.log" 2>/dev/null; then
+			grace=30
+		elif [ $grace -gt 0 ]; then
+			grace=$((grace - 1))
+		elif [ $grace -eq 0 ]; then
+			echo "run-vm.sh: boot $boot: kernel problem on the console; stopping the VM" >&2
+			pkill -KILL -P $qpid 2>/dev/null
+			kill -KILL $qpid 2>/dev/null
+			break
+		fi
+	done
+	wait $qpid
 	qrc=$?
 	set -e
 	cat "$out/console.$boot.log" >> "$out/console.log"
@@ -133,7 +152,6 @@ for boot in $(seq 1 "$boots"); do
 	[ $rc -eq 0 ] || break
 done
 
-bad='BUG:|WARNING:|Oops|general protection fault|possible circular locking|hung_task|blocked for more than|rcu_sched self-detected stall|rcu: INFO|Call Trace|KASAN|Kernel panic'
 if grep -Eq "$bad" "$out/console.log"; then
 	echo "run-vm.sh: kernel problem on the console:" >&2
 	grep -En -m 10 "$bad" "$out/console.log" >&2

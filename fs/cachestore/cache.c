@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cachestore: bring a cache into service, commit it, take it out of service.
+ */
+#include <linux/ktime.h>
+#include <trace/events/fscache.h>
+#include <linux/timekeeping.h>
+#include "internal.h"
+
+u64 cachestore_now(void)
+{
+	return ktime_get_real_seconds();
+}
+
+/*
+ * Data I/O eras.  Every data I/O holds a count on the era current when its
+ * blocks were mapped (under cache->lock).  A commit flips the era, then
+ * waits for the old era to drain before it lets the library reuse the blocks
+ * freed by the transactions committed so far.
+ */
+unsigned int cachestore_io_begin(struct cachestore_cache *cache)
+{
+	unsigned int era = cache->io_era;
+
+	lockdep_assert_held(&cache->lock);
+	atomic_inc(&cache->io_era_count[era]);
+	return era;
+}
+
+void cachestore_io_end(struct cachestore_cache *cache, unsigned int era)
+{
+	if (atomic_dec_and_test(&cache->io_era_count[era]))
+		wake_up_all(&cache->io_wait);
+}
+
+void cachestore_io_error(struct cachestore_cache *cache, int err,
+			 const char *what)
+{
+	atomic64_inc(&cache->stats.io_errors);
+	if (cache->dead)
+		return;
+	cache->dead = true;
+	pr_err("cachestore %s: I/O error %d (%s): cache taken offline\n",
+	       cache->tag, err, what);
+	if (cache->cache)
+		fscache_io_error(cache->cache);
+}
+
+/*
+ * Make everything done so far durable, then release the blocks freed by it
+ * once no I/O mapped before the commit is in flight.
+ */
+int cachestore_commit(struct cachestore_cache *cache)
+{
+	struct csf_statfs st;
+	unsigned int era;
+	u64 held;
+	int ret;
+
+	mutex_lock(&cache->lock);
+	if (cache->dead) {
+		mutex_unlock(&cache->lock);
+		return -EIO;
+	}
+	ret = csf_commit(cache->fs);
+	held = csf_frees_held(cache->fs);
+	era = cache->io_era;
+	cache->io_era ^= 1;
+	mutex_unlock(&cache->lock);
+	if (ret) {
+		atomic64_inc(&cache->stats.commit_errors);
+		cachestore_io_error(cache, ret, "journal commit");
+		return ret;
+	}
+	atomic64_inc(&cache->stats.commits);
+
+	wait_event(cache->io_wait, !atomic_read(&cache->io_era_count[era]));
+
+	mutex_lock(&cache->lock);
+	csf_frees_release(cache->fs, held);
+	/* Checkpoint when the journal is half full, so commits never stall. */
+	if (!csf_statfs(cache->fs, &st) && st.journal_used * 2 > st.journal_blocks) {
+		ret = csf_checkpoint(cache->fs);
+		if (ret)
+			cachestore_io_error(cache, ret, "journal checkpoint");
+	}
+	mutex_unlock(&cache->lock);
+	return ret;
+}
+
+static void cachestore_commit_worker(struct work_struct *work)
+{
+	struct cachestore_cache *cache =
+		container_of(to_delayed_work(work), struct cachestore_cache,
+			     commit_work);
+
+	cachestore_commit(cache);
+	if (!cache->withdrawing && !cache->dead)
+		queue_delayed_work(cache->wq, &cache->commit_work,
+				   msecs_to_jiffies(cache->commit_ms));
+}
+
+void cachestore_init_cache(struct cachestore_cache *cache)
+{
+	INIT_DELAYED_WORK(&cache->commit_work, cachestore_commit_worker);
+}
+
+void cachestore_kick_commit(struct cachestore_cache *cache)
+{
+	if (!cache->withdrawing)
+		mod_delayed_work(cache->wq, &cache->commit_work, 0);
+}
+
+/*
+ * Register the opened device with fscache.
+ */
+int cachestore_add_cache(struct cachestore_cache *cache)
+{
+	struct fscache_cache *fcache;
+	int ret;
+
+	fcache = fscache_acquire_cache(cache->tag);
+	if (IS_ERR(fcache))
+		return PTR_ERR(fcache);
+	cache->cache = fcache;
+
+	ret = fscache_add_cache(fcache, &cachestore_cache_ops, cache);
+	if (ret < 0) {
+		cache->cache = NULL;
+		fscache_relinquish_cache(fcache);
+		return ret;
+	}
+	queue_delayed_work(cache->wq, &cache->commit_work,
+			   msecs_to_jiffies(cache->commit_ms));
+	pr_info("cachestore %s: cache on %pg in service\n", cache->tag,
+		cache->bdev);
+	return 0;
+}
+
+static void cachestore_withdraw_objects(struct cachestore_cache *cache)
+{
+	struct cachestore_object *object;
+	unsigned int count = 0;
+
+	spin_lock(&cache->object_list_lock);
+	while (!list_empty(&cache->object_list)) {
+		object = list_first_entry(&cache->object_list,
+					  struct cachestore_object, cache_link);
+		list_del_init(&object->cache_link);
+		fscache_withdraw_cookie(object->cookie);
+		if ((++count & 63) == 0) {
+			spin_unlock(&cache->object_list_lock);
+			cond_resched();
+			spin_lock(&cache->object_list_lock);
+		}
+	}
+	spin_unlock(&cache->object_list_lock);
+}
+
+/* Stop lookups in every volume that fscache still has accesses on. */
+static void cachestore_withdraw_fscache_volumes(struct cachestore_cache *cache)
+{
+	struct cachestore_volume *volume;
+	struct fscache_volume *vcookie;
+
+retry:
+	spin_lock(&cache->object_list_lock);
+	list_for_each_entry(volume, &cache->volumes, cache_link) {
+		if (atomic_read(&volume->vcookie->n_accesses) == 0)
+			continue;
+		vcookie = fscache_try_get_volume(volume->vcookie,
+						 fscache_volume_get_withdraw);
+		if (vcookie) {
+			spin_unlock(&cache->object_list_lock);
+			fscache_withdraw_volume(vcookie);
+			fscache_put_volume(vcookie, fscache_volume_put_withdraw);
+			goto retry;
+		}
+	}
+	spin_unlock(&cache->object_list_lock);
+}
+
+static void cachestore_withdraw_volumes(struct cachestore_cache *cache)
+{
+	for (;;) {
+		struct fscache_volume *vcookie = NULL;
+		struct cachestore_volume *volume = NULL;
+
+		spin_lock(&cache->object_list_lock);
+		if (!list_empty(&cache->volumes)) {
+			volume = list_first_entry(&cache->volumes,
+						  struct cachestore_volume,
+						  cache_link);
+			vcookie = fscache_try_get_volume(volume->vcookie,
+							 fscache_volume_get_withdraw);
+			if (!vcookie) {
+				spin_unlock(&cache->object_list_lock);
+				cpu_relax();
+				continue;
+			}
+			list_del_init(&volume->cache_link);
+		}
+		spin_unlock(&cache->object_list_lock);
+		if (!volume)
+			break;
+		cachestore_withdraw_volume(volume);
+		fscache_put_volume(vcookie, fscache_volume_put_withdraw);
+	}
+}
+
+/*
+ * Take the cache out of service: fscache first, so nothing new starts; then
+ * every volume and object; then commit and checkpoint what is left.
+ */
+void cachestore_withdraw_cache(struct cachestore_cache *cache)
+{
+	struct fscache_cache *fcache = cache->cache;
+
+	pr_info("cachestore %s: withdrawing cache\n", cache->tag);
+	fscache_withdraw_cache(fcache);
+	cachestore_withdraw_fscache_volumes(cache);
+	cachestore_withdraw_objects(cache);
+	fscache_wait_for_objects(fcache);
+	cachestore_withdraw_volumes(cache);
+
+	cache->withdrawing = true;
+	cancel_delayed_work_sync(&cache->commit_work);
+	flush_workqueue(cache->wq);
+	if (!cachestore_commit(cache)) {
+		mutex_lock(&cache->lock);
+		if (csf_checkpoint(cache->fs))
+			pr_warn("cachestore %s: final checkpoint failed\n",
+				cache->tag);
+		mutex_unlock(&cache->lock);
+	}
+	cache->cache = NULL;
+	fscache_relinquish_cache(fcache);
+}

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cachestore: the fscache cache operations (struct fscache_cache_ops):
+ * cookie lookup, withdrawal, resize, invalidation, write preparation.
+ */
+#include <linux/slab.h>
+#include "internal.h"
+
+static atomic_t cachestore_object_debug_id;
+
+/*
+ * Is what the cache holds for this object what the netfs expects?  The aux
+ * data, the object size and a clean mark must all agree; else it is stale.
+ */
+static bool cachestore_coherent(struct fscache_cookie *cookie,
+				const struct csf_obj_info *info)
+{
+	if (info->dirty)
+		return false;
+	if (info->aux_len != cookie->aux_len ||
+	    memcmp(info->aux, fscache_get_aux(cookie), info->aux_len))
+		return false;
+	return info->size == cookie->object_size;
+}
+
+static bool cachestore_lookup_cookie(struct fscache_cookie *cookie)
+{
+	struct cachestore_cache *cache = cachestore_cookie_cache(cookie);
+	struct cachestore_volume *volume = cookie->volume->cache_priv;
+	struct cachestore_object *object;
+	struct csf_obj_info *info;
+	bool found = false;
+	u32 objid, gen;
+	int ret;
+
+	if (!volume)
+		goto fail;
+	object = kzalloc(sizeof(*object), GFP_KERNEL);
+	info = kmalloc(sizeof(*info), GFP_KERNEL);
+	if (!object || !info) {
+		kfree(object);
+		kfree(info);
+		goto fail;
+	}
+	object->volume = volume;
+	object->cookie = cookie;
+	object->debug_id = atomic_inc_return(&cachestore_object_debug_id);
+	INIT_LIST_HEAD(&object->cache_link);
+	object->stamp = cachestore_now();
+
+	atomic64_inc(&cache->stats.lookups);
+	mutex_lock(&cache->lock);
+	ret = csf_obj_lookup(cache->fs, volume->vid, fscache_get_key(cookie),
+			     cookie->key_len, &objid, &gen);
+	if (!ret) {
+		ret = csf_obj_get(cache->fs, objid, info);
+		if (!ret && cachestore_coherent(cookie, info)) {
+			found = true;
+			csf_obj_touch(cache->fs, objid, gen, object->stamp);
+		} else if (!ret) {
+			/* Stale: a new generation replaces the old content. */
+			ret = csf_obj_invalidate(cache->fs, objid, gen,
+						 fscache_get_aux(cookie),
+						 cookie->aux_len,
+						 cookie->object_size, &gen);
+		}
+	} else if (ret == -ENOENT) {
+		ret = csf_obj_create(cache->fs, volume->vid,
+				     fscache_get_key(cookie), cookie->key_len,
+				     fscache_get_aux(cookie), cookie->aux_len,
+				     cookie->object_size, object->stamp,
+				     &objid, &gen);
+		if (!ret)
+			atomic64_inc(&cache->stats.creates);
+	}
+	if (!ret) {
+		object->objid = objid;
+		object->gen = gen;
+	}
+	mutex_unlock(&cache->lock);
+	kfree(info);
+
+	if (ret) {
+		if (ret == -ENOSPC)
+			fscache_count_no_create_space();
+		else
+			pr_debug("cachestore: lookup failed %d\n", ret);
+		kfree(object);
+		goto fail;
+	}
+
+	cookie->cache_priv = object;
+	fscache_count_object(cookie->volume->cache);
+	spin_lock(&cache->object_list_lock);
+	list_add(&object->cache_link, &cache->object_list);
+	spin_unlock(&cache->object_list_lock);
+
+	if (found) {
+		atomic64_inc(&cache->stats.lookup_hits);
+		clear_bit(FSCACHE_COOKIE_NO_DATA_TO_READ, &cookie->flags);
+	} else {
+		fscache_cookie_lookup_negative(cookie);
+	}
+	return true;
+
+fail:
+	fscache_caching_failed(cookie);
+	return false;
+}
+
+/*
+ * The cookie is going away (relinquished, culled from fscache's LRU, or the
+ * cache is being withdrawn) and no I/O is in flight.  Delete a retired
+ * object; otherwise record the netfs's latest aux data and size.
+ */
+static void cachestore_withdraw_cookie(struct fscache_cookie *cookie)
+{
+	struct cachestore_object *object = cookie->cache_priv;
+	struct cachestore_cache *cache = object->volume->cache;
+	bool update = false;
+	int ret = 0;
+
+	if (!list_empty(&object->cache_link)) {
+		spin_lock(&cache->object_list_lock);
+		list_del_init(&object->cache_link);
+		spin_unlock(&cache->object_list_lock);
+	}
+
+	if (test_and_clear_bit(FSCACHE_COOKIE_LOCAL_WRITE, &cookie->flags))
+		update = true;
+	if (test_and_clear_bit(FSCACHE_COOKIE_NEEDS_UPDATE, &cookie->flags))
+		update = true;
+
+	mutex_lock(&cache->lock);
+	if (object->objid && !cache->dead) {
+		if (test_bit(FSCACHE_COOKIE_RETIRED, &cookie->flags)) {
+			ret = csf_obj_delete(cache->fs, object->objid,
+					     object->gen);
+			atomic64_inc(&cache->stats.deletes);
+		} else {
+			if (update) {
+				ret = csf_obj_set_aux(cache->fs, object->objid,
+						      object->gen,
+						      fscache_get_aux(cookie),
+						      cookie->aux_len);
+				if (!ret)
+					ret = csf_obj_resize(cache->fs,
+							     object->objid,
+							     object->gen,
+							     cookie->object_size);
+			}
+			if (!ret)
+				ret = csf_obj_set_dirty(cache->fs, object->objid,
+							object->gen, false);
+		}
+	}
+	mutex_unlock(&cache->lock);
+	if (ret && ret != -ESTALE)
+		pr_warn("cachestore %s: object %u: withdraw error %d\n",
+			cache->tag, object->objid, ret);
+
+	cookie->cache_priv = NULL;
+	kfree(object);
+	/* Last: fscache_wait_for_objects() lets the cache go after this. */
+	fscache_uncount_object(cookie->volume->cache);
+}
+
+static void cachestore_resize_cookie(struct netfs_cache_resources *cres,
+				     loff_t new_size)
+{
+	struct cachestore_object *object = cres->cache_priv2;
+	struct fscache_cookie *cookie = fscache_cres_cookie(cres);
+	struct cachestore_cache *cache = object->volume->cache;
+	int ret = 0;
+
+	mutex_lock(&cache->lock);
+	if (object->objid && !cache->dead)
+		ret = csf_obj_resize(cache->fs, object->objid, object->gen,
+				     new_size);
+	mutex_unlock(&cache->lock);
+	if (ret && ret != -ESTALE)
+		pr_warn("cachestore %s: object %u: resize error %d\n",
+			cache->tag, object->objid, ret);
+	atomic64_inc(&cache->stats.resizes);
+	cookie->object_size = new_size;
+}
+
+/*
+ * Invalidate: the object gets a new generation with no content at once.  I/O
+ * still in flight on the old generation finds its generation gone (reads
+ * complete with -ESTALE, writes are not marked present), and the old blocks
+ * are reused only after that I/O has ended (see cachestore_commit()).
+ */
+static bool cachestore_invalidate_cookie(struct fscache_cookie *cookie)
+{
+	struct cachestore_object *object = cookie->cache_priv;
+	struct cachestore_cache *cache = object->volume->cache;
+	u32 gen;
+	int ret = 0;
+
+	mutex_lock(&cache->lock);
+	if (object->objid && !cache->dead) {
+		ret = csf_obj_invalidate(cache->fs, object->objid, object->gen,
+					 fscache_get_aux(cookie),
+					 cookie->aux_len, cookie->object_size,
+					 &gen);
+		if (!ret)
+			object->gen = gen;
+	}
+	mutex_unlock(&cache->lock);
+	atomic64_inc(&cache->stats.invalidates);
+	if (ret) {
+		pr_warn("cachestore %s: object %u: invalidate error %d\n",
+			cache->tag, object->objid, ret);
+		return false;
+	}
+	set_bit(FSCACHE_COOKIE_NEEDS_UPDATE, &cookie->flags);
+	fscache_resume_after_invalidation(cookie);
+	return true;
+}
+
+/*
+ * The netfs is about to modify the file.  Mark the object dirty on disk, so
+ * that if we crash before the netfs's new aux data is recorded (at
+ * withdrawal), the next lookup discards it.
+ */
+static void cachestore_prepare_to_write(struct fscache_cookie *cookie)
+{
+	struct cachestore_object *object = cookie->cache_priv;
+	struct cachestore_cache *cache = object->volume->cache;
+
+	mutex_lock(&cache->lock);
+	if (object->objid && !cache->dead &&
+	    csf_obj_set_dirty(cache->fs, object->objid, object->gen, true))
+		pr_warn("cachestore %s: object %u: cannot mark dirty\n",
+			cache->tag, object->objid);
+	mutex_unlock(&cache->lock);
+	cachestore_kick_commit(cache);
+}
+
+const struct fscache_cache_ops cachestore_cache_ops = {
+	.name			= "cachestore",
+	.acquire_volume		= cachestore_acquire_volume,
+	.free_volume		= cachestore_free_volume,
+	.lookup_cookie		= cachestore_lookup_cookie,
+	.withdraw_cookie	= cachestore_withdraw_cookie,
+	.invalidate_cookie	= cachestore_invalidate_cookie,
+	.begin_operation	= cachestore_begin_operation,
+	.resize_cookie		= cachestore_resize_cookie,
+	.prepare_to_write	= cachestore_prepare_to_write,
+};

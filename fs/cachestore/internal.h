@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * cachestore: an fscache backend on a dedicated block device.
+ *
+ * Locking:
+ *  - cache->lock (mutex) serialises every call into the format library
+ *    (format/csf.h), which is single threaded.  It is never taken in bio
+ *    completion.
+ *  - cache->object_list_lock (spinlock) guards the volume and object lists.
+ *  - Data I/O goes straight to the device at blocks the library maps under
+ *    cache->lock; completion never takes cache->lock.  Pages whose writes
+ *    completed are queued on cache->done (a spinlock-protected list) and
+ *    marked present in the next commit, before the commit flushes the device.
+ *  - Freed blocks: the library holds blocks freed by a committed transaction
+ *    until cachestore_commit() has seen every data I/O mapped before that
+ *    commit finish (two I/O eras, flipped at each commit), so a block is never
+ *    reused while an I/O started for its previous owner is in flight.
+ */
+#ifndef _CACHESTORE_INTERNAL_H
+#define _CACHESTORE_INTERNAL_H
+
+#include <linux/fscache-cache.h>
+#include <linux/netfs.h>
+#include <linux/blkdev.h>
+#include <linux/workqueue.h>
+#include <linux/spinlock.h>
+#include <linux/mutex.h>
+#include <linux/wait.h>
+#include "csf.h"
+
+#define CACHESTORE_PAGE_SHIFT	12
+#define CACHESTORE_PAGE		BIT(CACHESTORE_PAGE_SHIFT)
+
+struct cachestore_stats {
+	atomic64_t lookups, lookup_hits, creates;
+	atomic64_t read_pages, read_hit_pages, read_miss_pages;
+	atomic64_t write_pages, write_fail_pages, stale;
+	atomic64_t invalidates, deletes, resizes, culls;
+	atomic64_t commits, commit_errors, io_errors;
+};
+
+/*
+ * One bound cache: a block device formatted by mkcachestore.
+ */
+struct cachestore_cache {
+	struct fscache_cache	*cache;		/* fscache's view */
+	struct super_block	*sb;		/* our mount */
+	struct block_device	*bdev;
+	struct csf_fs		*fs;		/* format library state */
+	struct mutex		lock;		/* serialises csf_* calls */
+	spinlock_t		object_list_lock;
+	struct list_head	object_list;
+	struct list_head	volumes;
+	char			tag[64];
+	unsigned int		commit_ms;	/* commit interval */
+	bool			discard;
+
+	/* completed data writes waiting to be marked present */
+	spinlock_t		done_lock;
+	struct list_head	done;
+	unsigned int		nr_done;
+
+	/* I/O eras: see the locking note above */
+	atomic_t		io_era_count[2];
+	unsigned int		io_era;		/* under lock */
+	wait_queue_head_t	io_wait;
+
+	struct delayed_work	commit_work;
+	struct workqueue_struct	*wq;		/* commit and I/O completion */
+	bool			dead;		/* I/O error: stop writing */
+	bool			withdrawing;
+	struct cachestore_stats	stats;
+};
+
+struct cachestore_volume {
+	struct cachestore_cache	*cache;
+	struct fscache_volume	*vcookie;
+	struct list_head	cache_link;
+	u32			vid;
+};
+
+/*
+ * The backend's state for one cookie.  objid 0 means no storage: the object
+ * could not be created, and every read misses and every write is dropped.
+ */
+struct cachestore_object {
+	struct cachestore_volume *volume;
+	struct fscache_cookie	*cookie;
+	struct list_head	cache_link;
+	u32			objid;		/* under cache->lock */
+	u32			gen;		/* under cache->lock */
+	u64			stamp;		/* last access noted, seconds */
+	unsigned int		debug_id;
+};
+
+/* A completed write, to be marked present at the next commit. */
+struct cachestore_done {
+	struct list_head	link;
+	u32			objid, gen;
+	u64			page;
+	u32			npages;
+};
+
+/* bdev.c */
+extern const struct csf_dev_ops cachestore_dev_ops;
+int cachestore_bdev_rw(struct block_device *bdev, blk_opf_t opf, u64 blk,
+		       u32 count, void *buf);
+
+/* cache.c */
+void cachestore_init_cache(struct cachestore_cache *cache);
+int cachestore_add_cache(struct cachestore_cache *cache);
+void cachestore_withdraw_cache(struct cachestore_cache *cache);
+int cachestore_commit(struct cachestore_cache *cache);
+void cachestore_kick_commit(struct cachestore_cache *cache);
+void cachestore_io_error(struct cachestore_cache *cache, int err,
+			 const char *what);
+unsigned int cachestore_io_begin(struct cachestore_cache *cache);
+void cachestore_io_end(struct cachestore_cache *cache, unsigned int era);
+u64 cachestore_now(void);
+
+/* interface.c */
+extern const struct fscache_cache_ops cachestore_cache_ops;
+
+/* io.c */
+bool cachestore_begin_operation(struct netfs_cache_resources *cres,
+				enum fscache_want_state want_state);
+int __init cachestore_io_init(void);
+void cachestore_io_exit(void);
+
+/* super.c */
+int __init cachestore_register_fs(void);
+void cachestore_unregister_fs(void);
+
+/* volume.c */
+void cachestore_acquire_volume(struct fscache_volume *vcookie);
+void cachestore_free_volume(struct fscache_volume *vcookie);
+void cachestore_withdraw_volume(struct cachestore_volume *volume);
+
+static inline struct cachestore_cache *
+cachestore_cookie_cache(struct fscache_cookie *cookie)
+{
+	return cookie->volume->cache->cache_priv;
+}
+
+#endif /* _CACHESTORE_INTERNAL_H */

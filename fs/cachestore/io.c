@@ -1,0 +1,588 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cachestore: data I/O (struct netfs_cache_ops).  Data moves between the
+ * netfs's pages and the device blocks the format library maps, with bios
+ * straight to the device.  A request is synchronous when the caller passes
+ * no termination function (NFS's one-page fallback path), else it completes
+ * through cache->wq.
+ */
+#include <linux/bio.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+#include <trace/events/fscache.h>
+#include "internal.h"
+
+struct cachestore_run {
+	u64	page;		/* first page of the object */
+	u64	pblk;		/* its device block */
+	u32	npages;
+};
+
+struct cachestore_io {
+	struct cachestore_cache	*cache;
+	struct fscache_cookie	*cookie;
+	netfs_io_terminated_t	term_func;
+	void			*term_priv;
+	struct completion	done;
+	struct work_struct	work;
+	atomic_t		pending;	/* bios + 1 */
+	int			error;
+	bool			write;
+	unsigned int		era;
+	unsigned int		inval_counter;
+	size_t			len;
+	u32			objid, gen;
+	u32			nr_runs;
+	u32			cap;		/* runs[] allocated */
+	struct cachestore_run	runs[];
+};
+
+static struct kmem_cache *cachestore_io_small;
+#define CACHESTORE_SMALL_RUNS	4
+
+static struct cachestore_io *cachestore_io_alloc(u32 cap)
+{
+	struct cachestore_io *io;
+
+	if (cap <= CACHESTORE_SMALL_RUNS)
+		io = kmem_cache_zalloc(cachestore_io_small, GFP_NOFS);
+	else
+		io = kzalloc(struct_size(io, runs, cap), GFP_NOFS);
+	if (io)
+		io->cap = cap;
+	return io;
+}
+
+static void cachestore_io_free(struct cachestore_io *io)
+{
+	if (io->cap <= CACHESTORE_SMALL_RUNS)
+		kmem_cache_free(cachestore_io_small, io);
+	else
+		kfree(io);
+}
+
+/*
+ * Map [page, page + npages) of the object to runs of device blocks, under
+ * cache->lock.  With @alloc, unmapped pages get blocks; without, the range
+ * must be present.  Returns the number of runs or -errno.
+ */
+static int cachestore_map(struct cachestore_cache *cache,
+			  struct cachestore_object *object, u64 page,
+			  u32 npages, bool alloc, struct cachestore_run *runs,
+			  u32 max_runs)
+{
+	u32 n = 0;
+
+	while (npages) {
+		u64 pblk;
+		u32 got;
+		int ret;
+
+		if (n == max_runs)
+			return -E2BIG;
+		ret = csf_obj_map(cache->fs, object->objid, object->gen, page,
+				  alloc, &pblk, &got);
+		if (ret)
+			return ret;
+		if (!got)
+			return -ENODATA;
+		got = min(got, npages);
+		if (n && runs[n - 1].pblk + runs[n - 1].npages == pblk) {
+			runs[n - 1].npages += got;
+		} else {
+			runs[n].page = page;
+			runs[n].pblk = pblk;
+			runs[n].npages = got;
+			n++;
+		}
+		page += got;
+		npages -= got;
+	}
+	return n;
+}
+
+/* After a write: note the pages present if they still map where we wrote. */
+static void cachestore_mark_present(struct cachestore_io *io)
+{
+	struct cachestore_cache *cache = io->cache;
+	u32 i;
+
+	mutex_lock(&cache->lock);
+	for (i = 0; i < io->nr_runs && !cache->dead; i++) {
+		struct cachestore_run *r = &io->runs[i];
+		u64 page = r->page, end = r->page + r->npages;
+
+		while (page < end) {
+			u64 pblk;
+			u32 got;
+			int ret;
+
+			ret = csf_obj_map(cache->fs, io->objid, io->gen, page,
+					  false, &pblk, &got);
+			if (ret || !got || pblk != r->pblk + (page - r->page))
+				break;	/* invalidated, truncated or moved */
+			got = min_t(u64, got, end - page);
+			ret = csf_obj_mark_present(cache->fs, io->objid,
+						   io->gen, page, got);
+			if (ret)
+				break;
+			page += got;
+		}
+		if (page < end)
+			atomic64_add(end - page, &cache->stats.write_fail_pages);
+	}
+	mutex_unlock(&cache->lock);
+}
+
+static ssize_t cachestore_io_result(struct cachestore_io *io)
+{
+	if (io->error)
+		return io->error;
+	if (!io->write && io->cookie &&
+	    READ_ONCE(io->cookie->inval_counter) != io->inval_counter) {
+		atomic64_inc(&io->cache->stats.stale);
+		return -ESTALE;
+	}
+	return io->len;
+}
+
+/* Completion, in process context. */
+static void cachestore_io_finish(struct cachestore_io *io)
+{
+	struct cachestore_cache *cache = io->cache;
+	ssize_t ret;
+
+	if (io->write && !io->error)
+		cachestore_mark_present(io);
+	cachestore_io_end(cache, io->era);
+	ret = cachestore_io_result(io);
+	if (io->error == -EIO)
+		cachestore_io_error(cache, io->error, io->write ? "write" : "read");
+	if (io->write)
+		fscache_count_write();
+	else
+		fscache_count_read();
+	if (io->term_func) {
+		io->term_func(io->term_priv, ret, true);
+		cachestore_io_free(io);
+	}
+}
+
+static void cachestore_io_worker(struct work_struct *work)
+{
+	struct cachestore_io *io = container_of(work, struct cachestore_io, work);
+
+	cachestore_io_finish(io);
+}
+
+static void cachestore_io_put(struct cachestore_io *io)
+{
+	if (!atomic_dec_and_test(&io->pending))
+		return;
+	if (io->term_func) {
+		INIT_WORK(&io->work, cachestore_io_worker);
+		queue_work(io->cache->wq, &io->work);
+	} else {
+		complete(&io->done);
+	}
+}
+
+static void cachestore_bio_end(struct bio *bio)
+{
+	struct cachestore_io *io = bio->bi_private;
+
+	if (bio->bi_status)
+		cmpxchg(&io->error, 0, blk_status_to_errno(bio->bi_status));
+	if (!bio_flagged(bio, BIO_NO_PAGE_REF))
+		bio_release_pages(bio, false);
+	bio_put(bio);
+	cachestore_io_put(io);
+}
+
+/* Submit bios moving @iter's bytes to/from the runs, in order. */
+static int cachestore_submit(struct cachestore_io *io, struct iov_iter *iter,
+			     u64 first_page)
+{
+	struct block_device *bdev = io->cache->bdev;
+	blk_opf_t opf = io->write ? REQ_OP_WRITE : REQ_OP_READ;
+	u32 i;
+
+	for (i = 0; i < io->nr_runs; i++) {
+		struct cachestore_run *r = &io->runs[i];
+		struct iov_iter it = *iter;
+		sector_t sector = r->pblk << (CSF_BLOCK_SHIFT - SECTOR_SHIFT);
+
+		iov_iter_advance(&it, (r->page - first_page) << CACHESTORE_PAGE_SHIFT);
+		iov_iter_truncate(&it, (size_t)r->npages << CACHESTORE_PAGE_SHIFT);
+		while (iov_iter_count(&it)) {
+			struct bio *bio;
+			int ret;
+
+			bio = bio_alloc(bdev, bio_iov_vecs_to_alloc(&it, BIO_MAX_VECS),
+					opf, GFP_NOFS);
+			bio->bi_iter.bi_sector = sector;
+			bio->bi_private = io;
+			bio->bi_end_io = cachestore_bio_end;
+			ret = bio_iov_iter_get_pages(bio, &it);
+			if (ret || !bio->bi_iter.bi_size) {
+				bio_put(bio);
+				return ret ?: -EIO;
+			}
+			sector += bio->bi_iter.bi_size >> SECTOR_SHIFT;
+			atomic_inc(&io->pending);
+			submit_bio(bio);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Run @io: submit, then either wait (synchronous) or leave completion to the
+ * worker.  Returns what a synchronous caller returns.
+ */
+static int cachestore_run_io(struct cachestore_io *io, struct iov_iter *iter,
+			     u64 first_page)
+{
+	ssize_t ret;
+	int err;
+
+	atomic_set(&io->pending, 1);
+	init_completion(&io->done);
+	err = cachestore_submit(io, iter, first_page);
+	if (err)
+		cmpxchg(&io->error, 0, err);
+	if (io->term_func) {
+		cachestore_io_put(io);
+		return -EIOCBQUEUED;
+	}
+	cachestore_io_put(io);
+	wait_for_completion(&io->done);
+	cachestore_io_finish(io);
+	ret = cachestore_io_result(io);
+	cachestore_io_free(io);
+	return ret < 0 ? ret : 0;
+}
+
+static int cachestore_fail(netfs_io_terminated_t term_func, void *priv,
+			   int err)
+{
+	if (term_func)
+		term_func(priv, err, false);
+	return err;
+}
+
+/*
+ * Read from the cache.  NFS asks for one page with NETFS_READ_HOLE_FAIL;
+ * netfs asks for what prepare_read() promised.  Pages not present fail the
+ * read (FAIL), are zeroed (CLEAR) or left alone (IGNORE).
+ */
+static int cachestore_read(struct netfs_cache_resources *cres, loff_t start_pos,
+			   struct iov_iter *iter,
+			   enum netfs_read_from_hole read_hole,
+			   netfs_io_terminated_t term_func, void *term_priv)
+{
+	struct cachestore_object *object = cres->cache_priv2;
+	struct cachestore_cache *cache;
+	struct cachestore_io *io;
+	size_t len = iov_iter_count(iter);
+	u64 page, npages, p;
+	u32 nr = 0, cap;
+	int ret;
+
+	if (!fscache_wait_for_operation(cres, FSCACHE_WANT_READ))
+		return cachestore_fail(term_func, term_priv, -ENOBUFS);
+	cache = object->volume->cache;
+	if ((start_pos | len) & (CACHESTORE_PAGE - 1) || !len)
+		return cachestore_fail(term_func, term_priv, -EINVAL);
+	page = start_pos >> CACHESTORE_PAGE_SHIFT;
+	npages = len >> CACHESTORE_PAGE_SHIFT;
+	cap = min_t(u64, npages, 256);
+	io = cachestore_io_alloc(cap);
+	if (!io)
+		return cachestore_fail(term_func, term_priv, -ENOMEM);
+	io->cache = cache;
+	io->cookie = fscache_cres_cookie(cres);
+	io->inval_counter = cres->inval_counter;
+	io->term_func = term_func;
+	io->term_priv = term_priv;
+	io->len = len;
+
+	mutex_lock(&cache->lock);
+	ret = object->objid && !cache->dead ? 0 : -ENODATA;
+	for (p = page; !ret && p < page + npages;) {
+		bool present;
+		u32 run;
+
+		ret = csf_obj_query(cache->fs, object->objid, object->gen, p,
+				    page + npages - p, &present, &run);
+		if (ret)
+			break;
+		run = min_t(u64, run, page + npages - p);
+		if (!present) {
+			if (read_hole == NETFS_READ_HOLE_FAIL) {
+				ret = -ENODATA;
+				break;
+			}
+			if (read_hole == NETFS_READ_HOLE_CLEAR) {
+				struct iov_iter it = *iter;
+
+				iov_iter_advance(&it, (p - page) << CACHESTORE_PAGE_SHIFT);
+				iov_iter_truncate(&it, (size_t)run << CACHESTORE_PAGE_SHIFT);
+				iov_iter_zero(iov_iter_count(&it), &it);
+			}
+		} else {
+			ret = cachestore_map(cache, object, p, run, false,
+					     io->runs + nr, cap - nr);
+			if (ret < 0)
+				break;
+			nr += ret;
+			ret = 0;
+		}
+		p += run;
+	}
+	if (!ret) {
+		io->objid = object->objid;
+		io->gen = object->gen;
+		io->nr_runs = nr;
+		io->era = cachestore_io_begin(cache);
+	}
+	mutex_unlock(&cache->lock);
+
+	if (ret) {
+		if (ret == -ENODATA)
+			atomic64_add(npages, &cache->stats.read_miss_pages);
+		cachestore_io_free(io);
+		return cachestore_fail(term_func, term_priv, ret);
+	}
+	atomic64_add(npages, &cache->stats.read_hit_pages);
+	atomic64_add(npages, &cache->stats.read_pages);
+	return cachestore_run_io(io, iter, page);
+}
+
+/*
+ * Write to the cache.  Blocks are allocated here; the pages become present
+ * only once the write has completed (and durable at the next commit).
+ */
+static int cachestore_write(struct netfs_cache_resources *cres,
+			    loff_t start_pos, struct iov_iter *iter,
+			    netfs_io_terminated_t term_func, void *term_priv)
+{
+	struct cachestore_object *object = cres->cache_priv2;
+	struct fscache_cookie *cookie = fscache_cres_cookie(cres);
+	struct cachestore_cache *cache;
+	struct cachestore_io *io;
+	size_t len = iov_iter_count(iter);
+	u64 page, npages;
+	u32 cap;
+	int ret;
+
+	if (!fscache_wait_for_operation(cres, FSCACHE_WANT_WRITE))
+		return cachestore_fail(term_func, term_priv, -ENOBUFS);
+	cache = object->volume->cache;
+	if ((start_pos | len) & (CACHESTORE_PAGE - 1) || !len)
+		return cachestore_fail(term_func, term_priv, -EINVAL);
+	page = start_pos >> CACHESTORE_PAGE_SHIFT;
+	npages = len >> CACHESTORE_PAGE_SHIFT;
+	cap = min_t(u64, npages, 256);
+	io = cachestore_io_alloc(cap);
+	if (!io)
+		return cachestore_fail(term_func, term_priv, -ENOMEM);
+	io->cache = cache;
+	io->write = true;
+	io->term_func = term_func;
+	io->term_priv = term_priv;
+	io->len = len;
+
+	mutex_lock(&cache->lock);
+	if (!object->objid || cache->dead)
+		ret = -ENOBUFS;
+	else if (READ_ONCE(cookie->inval_counter) != cres->inval_counter)
+		ret = -ESTALE;	/* data of the generation before */
+	else
+		ret = cachestore_map(cache, object, page, npages, true,
+				     io->runs, cap);
+	if (ret >= 0) {
+		io->objid = object->objid;
+		io->gen = object->gen;
+		io->nr_runs = ret;
+		io->era = cachestore_io_begin(cache);
+		ret = 0;
+	}
+	mutex_unlock(&cache->lock);
+
+	if (ret) {
+		if (ret == -ENOSPC) {
+			fscache_count_no_write_space();
+			ret = -ENOBUFS;
+		}
+		atomic64_add(npages, &cache->stats.write_fail_pages);
+		cachestore_io_free(io);
+		return cachestore_fail(term_func, term_priv, ret);
+	}
+	atomic64_add(npages, &cache->stats.write_pages);
+	return cachestore_run_io(io, iter, page);
+}
+
+/*
+ * Decide where netfs reads a slice from.  We may only shorten it: to the run
+ * of pages that are (or are not) present from its start.
+ */
+static enum netfs_io_source cachestore_prepare_read(struct netfs_io_subrequest *subreq,
+						    loff_t i_size)
+{
+	struct netfs_cache_resources *cres = &subreq->rreq->cache_resources;
+	struct cachestore_object *object = cres->cache_priv2;
+	struct fscache_cookie *cookie = fscache_cres_cookie(cres);
+	struct cachestore_cache *cache;
+	enum netfs_io_source source = NETFS_DOWNLOAD_FROM_SERVER;
+	u64 page, off;
+	bool present;
+	u32 run;
+	int ret;
+
+	if (subreq->start >= i_size)
+		return NETFS_FILL_WITH_ZEROES;
+	if (!object || !object->objid)
+		return NETFS_DOWNLOAD_FROM_SERVER;
+	if (test_bit(FSCACHE_COOKIE_NO_DATA_TO_READ, &cookie->flags))
+		goto download;
+	if (!fscache_wait_for_operation(cres, FSCACHE_WANT_READ))
+		return NETFS_DOWNLOAD_FROM_SERVER;
+
+	cache = object->volume->cache;
+	page = subreq->start >> CACHESTORE_PAGE_SHIFT;
+	off = subreq->start & (CACHESTORE_PAGE - 1);
+	mutex_lock(&cache->lock);
+	ret = csf_obj_query(cache->fs, object->objid, object->gen, page,
+			    DIV_ROUND_UP(off + subreq->len, CACHESTORE_PAGE),
+			    &present, &run);
+	mutex_unlock(&cache->lock);
+	if (ret || !run)
+		goto download;
+	if (((u64)run << CACHESTORE_PAGE_SHIFT) - off < subreq->len)
+		subreq->len = ((u64)run << CACHESTORE_PAGE_SHIFT) - off;
+	if (present)
+		return NETFS_READ_FROM_CACHE;
+download:
+	__set_bit(NETFS_SREQ_COPY_TO_CACHE, &subreq->flags);
+	return source;
+}
+
+/* Writes are whole pages; widen the range to pages. */
+static int cachestore_prepare_write(struct netfs_cache_resources *cres,
+				    loff_t *_start, size_t *_len, loff_t i_size,
+				    bool no_space_allocated_yet)
+{
+	struct cachestore_object *object = cres->cache_priv2;
+	loff_t start = round_down(*_start, CACHESTORE_PAGE);
+	loff_t end = round_up(*_start + *_len, CACHESTORE_PAGE);
+
+	if (!fscache_wait_for_operation(cres, FSCACHE_WANT_WRITE))
+		return -ENOBUFS;
+	if (!object || !object->objid || object->volume->cache->dead)
+		return -ENOBUFS;
+	*_start = start;
+	*_len = end - start;
+	return 0;
+}
+
+/* Readahead in whole granules, so a granule is fetched and cached at once. */
+static void cachestore_expand_readahead(struct netfs_cache_resources *cres,
+					loff_t *_start, size_t *_len,
+					loff_t i_size)
+{
+	struct cachestore_object *object = cres->cache_priv2;
+	loff_t start, end, gran;
+
+	if (!object)
+		return;
+	gran = 1LL << object->volume->cache->fs->geo.granule_shift;
+	start = round_down(*_start, gran);
+	end = round_up(*_start + (loff_t)*_len, gran);
+	if (end > round_up(i_size, CACHESTORE_PAGE))
+		end = max_t(loff_t, round_up(i_size, CACHESTORE_PAGE),
+			    *_start + (loff_t)*_len);
+	*_start = start;
+	*_len = end - start;
+}
+
+/* CIFS asks where the data is. */
+static int cachestore_query_occupancy(struct netfs_cache_resources *cres,
+				      loff_t start, size_t len, size_t granularity,
+				      loff_t *_data_start, size_t *_data_len)
+{
+	struct cachestore_object *object = cres->cache_priv2;
+	struct cachestore_cache *cache;
+	u64 page, end;
+	int ret = -ENODATA;
+
+	if (!fscache_wait_for_operation(cres, FSCACHE_WANT_READ))
+		return -ENOBUFS;
+	if (!object || !object->objid)
+		return -ENODATA;
+	cache = object->volume->cache;
+	page = DIV_ROUND_UP(start, CACHESTORE_PAGE);
+	end = (start + len) >> CACHESTORE_PAGE_SHIFT;
+	mutex_lock(&cache->lock);
+	while (page < end) {
+		bool present;
+		u32 run;
+
+		if (csf_obj_query(cache->fs, object->objid, object->gen, page,
+				  end - page, &present, &run) || !run)
+			break;
+		run = min_t(u64, run, end - page);
+		if (present && ((u64)run << CACHESTORE_PAGE_SHIFT) >= granularity) {
+			*_data_start = page << CACHESTORE_PAGE_SHIFT;
+			*_data_len = (size_t)run << CACHESTORE_PAGE_SHIFT;
+			ret = 0;
+			break;
+		}
+		page += run;
+	}
+	mutex_unlock(&cache->lock);
+	return ret;
+}
+
+/* Atomic-safe: may be called from write completion. */
+static void cachestore_end_operation(struct netfs_cache_resources *cres)
+{
+	fscache_end_cookie_access(fscache_cres_cookie(cres),
+				  fscache_access_io_end);
+}
+
+static const struct netfs_cache_ops cachestore_netfs_cache_ops = {
+	.end_operation		= cachestore_end_operation,
+	.read			= cachestore_read,
+	.write			= cachestore_write,
+	.prepare_read		= cachestore_prepare_read,
+	.prepare_write		= cachestore_prepare_write,
+	.expand_readahead	= cachestore_expand_readahead,
+	.query_occupancy	= cachestore_query_occupancy,
+};
+
+bool cachestore_begin_operation(struct netfs_cache_resources *cres,
+				enum fscache_want_state want_state)
+{
+	struct fscache_cookie *cookie = fscache_cres_cookie(cres);
+
+	cres->ops = &cachestore_netfs_cache_ops;
+	if (!cres->cache_priv2)
+		cres->cache_priv2 = cookie->cache_priv;
+	return cres->cache_priv2 || want_state == FSCACHE_WANT_PARAMS;
+}
+
+int __init cachestore_io_init(void)
+{
+	size_t size = sizeof(struct cachestore_io) +
+		      CACHESTORE_SMALL_RUNS * sizeof(struct cachestore_run);
+
+	cachestore_io_small = kmem_cache_create("cachestore_io", size, 0, 0,
+						NULL);
+	return cachestore_io_small ? 0 : -ENOMEM;
+}
+
+void cachestore_io_exit(void)
+{
+	kmem_cache_destroy(cachestore_io_small);
+}

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cachestore: binding.  "mount -t cachestore [-o OPTS] DEVICE DIR" claims the
+ * device, opens the cache (replaying its journal) and puts it in service;
+ * umount withdraws it.  DIR shows a "stats" file; statfs reports the cache's
+ * size and free space.
+ *
+ * Options: tag=NAME (the fscache cache name; default the label, else
+ * "cachestore"), commit=MS (journal commit interval, default 1000),
+ * discard / nodiscard (discard freed blocks; default on when supported).
+ */
+#include <linux/module.h>
+#include <linux/fs.h>
+#include <linux/parser.h>
+#include <linux/seq_file.h>
+#include <linux/statfs.h>
+#include <linux/slab.h>
+#include "internal.h"
+
+#define CACHESTORE_SUPER_MAGIC	0x43535452	/* "CSTR" */
+
+enum { opt_tag, opt_commit, opt_discard, opt_nodiscard, opt_err };
+
+static const match_table_t cachestore_tokens = {
+	{ opt_tag, "tag=%s" },
+	{ opt_commit, "commit=%u" },
+	{ opt_discard, "discard" },
+	{ opt_nodiscard, "nodiscard" },
+	{ opt_err, NULL },
+};
+
+static int cachestore_parse_options(struct cachestore_cache *cache, char *data)
+{
+	substring_t args[MAX_OPT_ARGS];
+	char *p;
+	int n;
+
+	while ((p = strsep(&data, ",")) != NULL) {
+		if (!*p)
+			continue;
+		switch (match_token(p, cachestore_tokens, args)) {
+		case opt_tag:
+			if (args[0].to - args[0].from >= sizeof(cache->tag) ||
+			    args[0].to == args[0].from) {
+				pr_err("cachestore: tag must be 1 to %zu characters\n",
+				       sizeof(cache->tag) - 1);
+				return -EINVAL;
+			}
+			match_strlcpy(cache->tag, &args[0], sizeof(cache->tag));
+			break;
+		case opt_commit:
+			if (match_int(&args[0], &n) || n < 10 || n > 600000) {
+				pr_err("cachestore: commit= takes 10 to 600000 ms\n");
+				return -EINVAL;
+			}
+			cache->commit_ms = n;
+			break;
+		case opt_discard:
+			cache->discard = true;
+			break;
+		case opt_nodiscard:
+			cache->discard = false;
+			break;
+		default:
+			pr_err("cachestore: unknown mount option \"%s\"\n", p);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* In the order of struct cachestore_stats. */
+static const char *const cachestore_stat_names[] = {
+	"lookups", "lookup_hits", "creates",
+	"read_pages", "read_hit_pages", "read_miss_pages",
+	"write_pages", "write_fail_pages", "stale",
+	"invalidates", "deletes", "resizes", "culls",
+	"commits", "commit_errors", "io_errors",
+};
+
+static int cachestore_stats_show(struct seq_file *m, void *v)
+{
+	struct cachestore_cache *cache = file_inode(m->file)->i_sb->s_fs_info;
+	struct cachestore_stats *s = &cache->stats;
+	struct csf_statfs st;
+	unsigned int i;
+	int ret;
+
+	BUILD_BUG_ON(sizeof(*s) != sizeof(atomic64_t) *
+		     ARRAY_SIZE(cachestore_stat_names));
+	mutex_lock(&cache->lock);
+	ret = csf_statfs(cache->fs, &st);
+	mutex_unlock(&cache->lock);
+	if (ret)
+		return ret;
+	seq_printf(m, "tag: %s\ndevice: %pg\nstate: %s\n", cache->tag,
+		   cache->bdev, cache->dead ? "error" : "active");
+	seq_printf(m, "blocks_total: %llu\nblocks_data: %llu\nblocks_free: %llu\n",
+		   st.total_blocks, st.data_blocks, st.free_blocks);
+	seq_printf(m, "objects_max: %u\nobjects_live: %u\nobjects_dying: %u\nvolumes: %u\n",
+		   st.max_objects, st.live_objects, st.dying_objects,
+		   st.volumes);
+	seq_printf(m, "journal_blocks: %llu\njournal_used: %llu\n",
+		   st.journal_blocks, st.journal_used);
+	for (i = 0; i < ARRAY_SIZE(cachestore_stat_names); i++)
+		seq_printf(m, "%s: %lld\n", cachestore_stat_names[i],
+			   (long long)atomic64_read(&((atomic64_t *)s)[i]));
+	return 0;
+}
+
+static int cachestore_stats_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, cachestore_stats_show, NULL);
+}
+
+static const struct file_operations cachestore_stats_fops = {
+	.owner		= THIS_MODULE,
+	.open		= cachestore_stats_open,
+	.read		= seq_read,
+	.llseek		= seq_lseek,
+	.release	= single_release,
+};
+
+static int cachestore_statfs(struct dentry *dentry, struct kstatfs *buf)
+{
+	struct cachestore_cache *cache = dentry->d_sb->s_fs_info;
+	struct csf_statfs st;
+	int ret;
+
+	mutex_lock(&cache->lock);
+	ret = csf_statfs(cache->fs, &st);
+	mutex_unlock(&cache->lock);
+	if (ret)
+		return ret;
+	buf->f_type = CACHESTORE_SUPER_MAGIC;
+	buf->f_bsize = CSF_BLOCK_SIZE;
+	buf->f_frsize = CSF_BLOCK_SIZE;
+	buf->f_blocks = st.data_blocks;
+	buf->f_bfree = st.free_blocks;
+	buf->f_bavail = st.free_blocks;
+	buf->f_files = st.max_objects;
+	buf->f_ffree = st.max_objects - st.live_objects - st.dying_objects;
+	buf->f_namelen = NAME_MAX;
+	return 0;
+}
+
+static int cachestore_sync_fs(struct super_block *sb, int wait)
+{
+	struct cachestore_cache *cache = sb->s_fs_info;
+
+	if (!wait || !cache->cache)
+		return 0;
+	return cachestore_commit(cache);
+}
+
+static const struct super_operations cachestore_super_ops = {
+	.statfs		= cachestore_statfs,
+	.sync_fs	= cachestore_sync_fs,
+};
+
+static int cachestore_fill_super(struct super_block *sb, void *data, int silent)
+{
+	static const struct tree_descr files[] = {
+		[2] = { "stats", &cachestore_stats_fops, 0444 },
+		{ "" },
+	};
+	struct cachestore_cache *cache;
+	struct csf_dev dev;
+	int ret;
+
+	cache = kzalloc(sizeof(*cache), GFP_KERNEL);
+	if (!cache)
+		return -ENOMEM;
+	sb->s_fs_info = cache;
+	cache->sb = sb;
+	cache->bdev = sb->s_bdev;
+	cache->commit_ms = 1000;
+	cache->discard = true;
+	mutex_init(&cache->lock);
+	spin_lock_init(&cache->object_list_lock);
+	INIT_LIST_HEAD(&cache->object_list);
+	INIT_LIST_HEAD(&cache->volumes);
+	init_waitqueue_head(&cache->io_wait);
+	cachestore_init_cache(cache);
+
+	ret = cachestore_parse_options(cache, data);
+	if (ret)
+		return ret;
+	if (!sb_set_blocksize(sb, CSF_BLOCK_SIZE)) {
+		pr_err("cachestore: %pg: logical block size %u is over %u\n",
+		       sb->s_bdev, bdev_logical_block_size(sb->s_bdev),
+		       CSF_BLOCK_SIZE);
+		return -EINVAL;
+	}
+
+	dev.ops = &cachestore_dev_ops;
+	dev.priv = cache;
+	dev.nblocks = bdev_nr_bytes(sb->s_bdev) >> CSF_BLOCK_SHIFT;
+	ret = csf_open(&dev, 0, &cache->fs);
+	if (ret) {
+		pr_err("cachestore: %pg: cannot open the cache: error %d%s\n",
+		       sb->s_bdev, ret,
+		       ret == -EUCLEAN || ret == -EINVAL ?
+		       " (not a cachestore device, or damaged: see fsck.cachestore)" : "");
+		return ret;
+	}
+	csf_frees_hold(cache->fs);
+	if (!cache->tag[0])
+		strscpy(cache->tag, cache->fs->geo.label[0] ?
+			cache->fs->geo.label : "cachestore", sizeof(cache->tag));
+
+	cache->wq = alloc_workqueue("cachestore-%s", WQ_MEM_RECLAIM | WQ_UNBOUND,
+				    0, cache->tag);
+	if (!cache->wq)
+		return -ENOMEM;
+
+	ret = simple_fill_super(sb, CACHESTORE_SUPER_MAGIC, files);
+	if (ret)
+		return ret;
+	sb->s_op = &cachestore_super_ops;
+	sb->s_time_gran = 1;
+
+	return cachestore_add_cache(cache);
+}
+
+static struct dentry *cachestore_mount(struct file_system_type *fs_type,
+				       int flags, const char *dev_name,
+				       void *data)
+{
+	if (flags & SB_RDONLY) {
+		pr_err("cachestore: a cache cannot be bound read-only\n");
+		return ERR_PTR(-EROFS);
+	}
+	return mount_bdev(fs_type, flags, dev_name, data, cachestore_fill_super);
+}
+
+static void cachestore_kill_sb(struct super_block *sb)
+{
+	struct cachestore_cache *cache = sb->s_fs_info;
+
+	if (cache) {
+		if (cache->cache)
+			cachestore_withdraw_cache(cache);
+		if (cache->fs)
+			csf_close(cache->fs);
+		if (cache->wq)
+			destroy_workqueue(cache->wq);
+	}
+	if (sb->s_root)
+		d_genocide(sb->s_root);	/* the stats file's pinned dentry */
+	kill_block_super(sb);
+	kfree(cache);
+}
+
+static struct file_system_type cachestore_fs_type = {
+	.owner		= THIS_MODULE,
+	.name		= "cachestore",
+	.mount		= cachestore_mount,
+	.kill_sb	= cachestore_kill_sb,
+	.fs_flags	= FS_REQUIRES_DEV,
+};
+MODULE_ALIAS_FS("cachestore");
+
+int __init cachestore_register_fs(void)
+{
+	return register_filesystem(&cachestore_fs_type);
+}
+
+void cachestore_unregister_fs(void)
+{
+	unregister_filesystem(&cachestore_fs_type);
+}

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cachestore: volumes.  A volume is a row in the format's volume table,
+ * found by its key; its coherency data must match for it to be used.
+ */
+#include <linux/slab.h>
+#include "internal.h"
+
+void cachestore_acquire_volume(struct fscache_volume *vcookie)
+{
+	struct cachestore_cache *cache = vcookie->cache->cache_priv;
+	struct cachestore_volume *volume;
+	u8 coh[256];
+	u32 coh_len = sizeof(coh);
+	const char *key = vcookie->key + 1;
+	u32 key_len = (u8)vcookie->key[0];
+	u32 vid;
+	int ret;
+
+	volume = kzalloc(sizeof(*volume), GFP_KERNEL);
+	if (!volume)
+		return;
+	volume->cache = cache;
+	volume->vcookie = vcookie;
+	INIT_LIST_HEAD(&volume->cache_link);
+
+	mutex_lock(&cache->lock);
+	ret = csf_vol_lookup(cache->fs, key, key_len, &vid);
+	if (ret == -ENOENT) {
+		ret = csf_vol_create(cache->fs, key, key_len, vcookie->coherency,
+				     vcookie->coherency_len, &vid);
+	} else if (!ret) {
+		ret = csf_vol_get(cache->fs, vid, NULL, NULL, coh, &coh_len);
+		if (!ret && (coh_len != vcookie->coherency_len ||
+			     memcmp(coh, vcookie->coherency, coh_len))) {
+			/* The netfs says the whole volume changed. */
+			pr_warn("cachestore %s: volume %*pE: coherency data changed; not caching it\n",
+				cache->tag, key_len, key);
+			ret = -ESTALE;
+		}
+	}
+	mutex_unlock(&cache->lock);
+	if (ret) {
+		if (ret != -ESTALE)
+			pr_warn("cachestore %s: volume %*pE: error %d\n",
+				cache->tag, key_len, key, ret);
+		kfree(volume);
+		return;
+	}
+	volume->vid = vid;
+	vcookie->cache_priv = volume;
+	/* The pin that fscache_withdraw_volume() drops. */
+	atomic_inc(&vcookie->n_accesses);
+
+	spin_lock(&cache->object_list_lock);
+	list_add(&volume->cache_link, &cache->volumes);
+	spin_unlock(&cache->object_list_lock);
+}
+
+static void __cachestore_free_volume(struct cachestore_volume *volume)
+{
+	struct fscache_volume *vcookie = volume->vcookie;
+	struct cachestore_cache *cache = volume->cache;
+
+	/* Keep coherency data the netfs changed at relinquish. */
+	mutex_lock(&cache->lock);
+	if (!cache->dead)
+		csf_vol_set_coh(cache->fs, volume->vid, vcookie->coherency,
+				vcookie->coherency_len);
+	mutex_unlock(&cache->lock);
+	vcookie->cache_priv = NULL;
+	kfree(volume);
+}
+
+void cachestore_free_volume(struct fscache_volume *vcookie)
+{
+	struct cachestore_volume *volume = vcookie->cache_priv;
+
+	if (volume) {
+		spin_lock(&volume->cache->object_list_lock);
+		list_del_init(&volume->cache_link);
+		spin_unlock(&volume->cache->object_list_lock);
+		__cachestore_free_volume(volume);
+	}
+}
+
+void cachestore_withdraw_volume(struct cachestore_volume *volume)
+{
+	__cachestore_free_volume(volume);
+}
