@@ -14,7 +14,7 @@
 #define __CACHESTORE_FS_H
 
 #define CSF_BLOCK_SHIFT		12
-#define CSF_BLOCK_SIZE		(1U << CSF_BLOCK_SHIFT)
+#define CSF_BLOCK_SIZE		BIT(CSF_BLOCK_SHIFT)
 
 /* "CSTR" at byte 0 of every metadata block; the block type follows it. */
 #define CSF_MAGIC		0x52545343U
@@ -44,7 +44,7 @@ enum csf_blk_type {
 #define CSF_FEATURE_RO_COMPAT_SUPP	0x0U
 
 /* Limits. */
-#define CSF_MAX_BLOCKS		(1ULL << 40)	/* 4 PiB */
+#define CSF_MAX_BLOCKS		BIT_ULL(40)	/* 4 PiB */
 #define CSF_MIN_BLOCKS		2048ULL		/* 8 MiB */
 #define CSF_GRANULE_SHIFT_MIN	16		/* 64 KiB */
 #define CSF_GRANULE_SHIFT_MAX	22		/* 4 MiB */
@@ -55,8 +55,8 @@ enum csf_blk_type {
 #define CSF_MAX_VOLUMES		4096
 #define CSF_MAX_OBJECTS		0xfffffff0U	/* object ids are __le32 */
 #define CSF_MIN_JOURNAL		1024ULL		/* blocks, incl. 2 slots */
-#define CSF_MAX_JOURNAL		(1ULL << 20)	/* 4 GiB */
-#define CSF_MAX_FILE_PAGES	(1ULL << 32)	/* 16 TiB object */
+#define CSF_MAX_JOURNAL		BIT_ULL(20)	/* 4 GiB */
+#define CSF_MAX_FILE_PAGES	BIT_ULL(32)	/* 16 TiB object */
 #define CSF_PROBE_MAX		16		/* index buckets probed */
 #define CSF_MAX_DEPTH		3		/* object map tree depth */
 
@@ -205,7 +205,7 @@ struct csf_summary {
 };
 
 #define CSF_BITS_PER_BMAP_SHIFT	14
-#define CSF_BITS_PER_BMAP	(1U << CSF_BITS_PER_BMAP_SHIFT)
+#define CSF_BITS_PER_BMAP	BIT(CSF_BITS_PER_BMAP_SHIFT)
 
 /* struct csf_bitmap - bit set = block in use; bit i of byte j = block 8j+i */
 struct csf_bitmap {

@@ -136,6 +136,7 @@ struct csf_stats {
 #define CSF_OPEN_RDONLY		0x1	/* never write; replay in memory only */
 #define CSF_OPEN_NO_REPLAY	0x2	/* ignore the journal (fsck) */
 #define CSF_OPEN_BACKUP_SB	0x4	/* use the backup superblock */
+#define CSF_OPEN_NO_STATE	0x8	/* tolerate a bad state block (fsck) */
 
 #define CSF_FS_USED_BACKUP	0x100	/* primary sb was bad */
 #define CSF_FS_BAD_JOURNAL	0x200	/* replay stopped at a damaged txn */
@@ -297,10 +298,11 @@ int csf_cull_pick(struct csf_fs *fs, u32 n,
 int csf_reclaim(struct csf_fs *fs, u32 budget);
 int csf_rec_get(struct csf_fs *fs, u32 objid, struct csf_buf **bp,
 		struct csf_obj_rec **rp);
-int csf_obj_for_each_run(struct csf_fs *fs, const struct csf_obj_rec *r,
-			 int (*fn)(void *priv, u64 granule, u64 pblk, u32 len,
-				   bool meta, const u8 *ent),
-			 void *priv);
+/* one map block (@meta, @len 1, @ent NULL) or granule run of an object */
+typedef int (*csf_run_fn_t)(void *priv, u64 granule, u64 pblk, u32 len,
+			  bool meta, const u8 *ent);
+int csf_obj_walk_runs(struct csf_fs *fs, const struct csf_obj_rec *r,
+		      csf_run_fn_t fn, void *priv);
 
 /* csf_check.c */
 int csf_check(struct csf_fs *fs, u32 flags, struct csf_check_report *rep);

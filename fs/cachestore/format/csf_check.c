@@ -15,7 +15,6 @@
  */
 #include "csf.h"
 
-
 struct csf_ck {
 	struct csf_fs *fs;
 	struct csf_check_report *rep;
@@ -135,7 +134,7 @@ static int csf_ck_objects(struct csf_ck *c, bool marking)
 			csf_ck_set(c->bad, id);
 			continue;
 		}
-		ret = csf_obj_for_each_run(fs, &rec, csf_ck_run, c);
+		ret = csf_obj_walk_runs(fs, &rec, csf_ck_run, c);
 		if (ret < 0 && ret != -EUCLEAN)
 			return ret;
 		if (ret == -EUCLEAN) {
@@ -449,6 +448,7 @@ static int csf_ck_rebuild(struct csf_ck *c, u64 free_blocks)
 	u64 *keys = NULL;
 	u32 *ids = NULL, n = 0, i, id, prev = 0, nfree = 0, ndying = 0;
 	u32 free_head = 0, dying_head = 0, hwm = 1, nvol = 0;
+	u64 replaced = 0;
 	int ret;
 
 	/* volumes */
@@ -484,22 +484,26 @@ static int csf_ck_rebuild(struct csf_ck *c, u64 free_blocks)
 	}
 	/* records: discard the bad, collect the live */
 	for (id = c->hwm - 1; id >= 1; id--) {
+		u64 oblk = g->objtab_start + id / CSF_OBJS_PER_BLOCK;
 		struct csf_obj_rec *r;
 
 		ret = csf_rec_get(fs, id, &b, &r);
 		if (ret == -EUCLEAN) {
-			b = csf_buf_new(fs, g->objtab_start +
-					id / CSF_OBJS_PER_BLOCK, CSF_T_OBJTAB);
+			/* unreadable block: its records are lost */
+			b = csf_buf_new(fs, oblk, CSF_T_OBJTAB);
 			if (!b || csf_buf_dirty(fs, b)) {
 				ret = -ENOMEM;
 				goto out;
 			}
+			replaced = oblk;
 			ret = csf_rec_get(fs, id, &b, &r);
 		}
 		if (!ret)
 			ret = csf_buf_dirty(fs, b);
 		if (ret)
 			goto out;
+		if (oblk == replaced && csf_ck_test(c->bad, id))
+			c->rep->objects_discarded++;
 		if (r->flags && csf_ck_test(c->bad, id)) {
 			c->rep->objects_discarded++;
 			c->rep->blocks_reclaimed += le64_to_cpu(r->nr_blocks);
@@ -604,7 +608,7 @@ int csf_check(struct csf_fs *fs, u32 flags, struct csf_check_report *rep)
 {
 	const struct csf_geo *g = &fs->geo;
 	struct csf_ck c = { .fs = fs, .rep = rep };
-	struct csf_state st;
+	struct csf_state *st;
 	struct csf_buf *b;
 	u64 ierr = 0, lerr = 0, free_total, i;
 	struct csf_geo t;
@@ -639,22 +643,24 @@ int csf_check(struct csf_fs *fs, u32 flags, struct csf_check_report *rep)
 			}
 		}
 	}
+	st = csf_zalloc(sizeof(*st));
+	if (!st)
+		return -ENOMEM;
 	ret = csf_buf_get(fs, g->state_blk, CSF_T_STATE, &b);
 	if (ret == -ENOMEM)
-		return ret;
+		goto out;
 	state_ok = !ret;
 	if (state_ok) {
-		memcpy(&st, b->data, sizeof(st));
-		c.hwm = le32_to_cpu(st.obj_hwm);
+		memcpy(st, b->data, sizeof(*st));
+		c.hwm = le32_to_cpu(st->obj_hwm);
 	} else {
 		rep->bad_state++;
-		memset(&st, 0, sizeof(st));
 		c.hwm = g->max_objects;
 	}
 	for (i = 0; i < g->volume_len; i++) {
 		ret = csf_buf_get(fs, g->volume_start + i, CSF_T_VOLUME, &b);
 		if (ret == -ENOMEM)
-			return ret;
+			goto out;
 		if (ret)
 			rep->bad_volumes++;
 	}
@@ -688,7 +694,7 @@ int csf_check(struct csf_fs *fs, u32 flags, struct csf_check_report *rep)
 		goto out;
 	rep->index_errors = ierr;
 	if (state_ok) {
-		ret = csf_ck_lists(&c, &st, &lerr);
+		ret = csf_ck_lists(&c, st, &lerr);
 		if (ret)
 			goto out;
 	}
@@ -696,7 +702,7 @@ int csf_check(struct csf_fs *fs, u32 flags, struct csf_check_report *rep)
 	ret = csf_ck_bitmap(&c, c.repair, &free_total);
 	if (ret)
 		goto out;
-	if (state_ok && le64_to_cpu(st.free_blocks) != free_total)
+	if (state_ok && le64_to_cpu(st->free_blocks) != free_total)
 		rep->bad_state++;
 	rep->errors = rep->bad_super + rep->bad_state + rep->bad_summary +
 		      rep->bad_bitmap + rep->bad_volumes + rep->bad_objects +
@@ -717,5 +723,6 @@ out:
 	csf_vfree(c.dup);
 	csf_vfree(c.bad);
 	csf_vfree(c.seen);
+	csf_free(st);
 	return ret;
 }

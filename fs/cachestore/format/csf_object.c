@@ -6,7 +6,6 @@
  */
 #include "csf.h"
 
-
 #define CSF_TRIM_DIRECT	32	/* truncates freeing more runs use a clone */
 
 static int csf_state_get(struct csf_fs *fs, struct csf_buf **bp,
@@ -395,8 +394,7 @@ static int csf_map_free(struct csf_fs *fs, struct csf_obj_rec *r, u64 from,
 
 struct csf_walk {
 	struct csf_fs *fs;
-	int (*fn)(void *priv, u64 granule, u64 pblk, u32 len, bool meta,
-		  const u8 *ent);
+	csf_run_fn_t fn;
 	void *priv;
 };
 
@@ -437,14 +435,12 @@ static int csf_walk_node(struct csf_walk *w, u64 blk, u32 level, u64 first)
 }
 
 /*
- * csf_obj_for_each_run - call @fn for each map block (@meta true, len 1)
+ * csf_obj_walk_runs - call @fn for each map block (@meta true, len 1)
  * and each granule run of record @r, stopping at the first non-zero.
  * The record must stay in memory (copy it first if in doubt).
  */
-int csf_obj_for_each_run(struct csf_fs *fs, const struct csf_obj_rec *r,
-			 int (*fn)(void *priv, u64 granule, u64 pblk, u32 len,
-				   bool meta, const u8 *ent),
-			 void *priv)
+int csf_obj_walk_runs(struct csf_fs *fs, const struct csf_obj_rec *r,
+		      csf_run_fn_t fn, void *priv)
 {
 	struct csf_walk w = { .fs = fs, .fn = fn, .priv = priv };
 	const struct csf_geo *g = &fs->geo;
@@ -815,7 +811,7 @@ static int csf_trim(struct csf_fs *fs, struct csf_state *st,
 	gb = csf_divrem(pages, g->ppg, &rem);
 	c.from = gb;
 	c.n = 0;
-	ret = csf_obj_for_each_run(fs, r, csf_count_cb, &c);
+	ret = csf_obj_walk_runs(fs, r, csf_count_cb, &c);
 	if (ret < 0)
 		return ret;
 	if (c.n > CSF_TRIM_DIRECT)

@@ -760,6 +760,8 @@ int csf_open(const struct csf_dev *dev, u32 flags, struct csf_fs **out)
 			goto fail;
 	}
 	ret = csf_buf_get(fs, fs->geo.state_blk, CSF_T_STATE, &b);
+	if (ret == -EUCLEAN && (flags & CSF_OPEN_NO_STATE))
+		ret = 0;
 	if (ret)
 		goto fail;
 	fs->alloc_cursor = fs->geo.data_start;

@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0
+/* test_check.c - csf_check finds planted corruption and repairs it. */
+#include "tutil.h"
+
+struct img {
+	struct csf_memdev *m;
+	struct csf_geo g;
+	u32 vid, ids[20], gens[20];
+};
+
+/* 20 objects with a few pages each, checkpointed home. */
+static void mkimg(struct img *im)
+{
+	struct csf_fs *fs;
+	char key[16];
+	u64 pblk;
+	u32 i, n, p;
+
+	im->m = t_mkdev(1 << 15, false);
+	fs = t_open(im->m);
+	im->g = fs->geo;
+	im->vid = t_vol(fs, "v");
+	for (i = 0; i < 20; i++) {
+		snprintf(key, sizeof(key), "k%u", i);
+		UT_ASSERT_EQ(csf_obj_create(fs, im->vid, key, (u32)strlen(key),
+					    NULL, 0, 100 * 4096, i, &im->ids[i],
+					    &im->gens[i]), 0);
+		for (p = 0; p < 100; p += 7) {
+			UT_ASSERT_EQ(csf_obj_map(fs, im->ids[i], im->gens[i], p,
+						 true, &pblk, &n), 0);
+			UT_ASSERT_EQ(csf_obj_mark_present(fs, im->ids[i],
+							  im->gens[i], p, 1), 0);
+		}
+	}
+	UT_ASSERT_EQ(csf_checkpoint(fs), 0);
+	t_check_clean(fs);
+	csf_close(fs);
+}
+
+static void repair_and_recheck(struct img *im, u64 *errors, u64 *discarded)
+{
+	struct csf_check_report r;
+	struct csf_fs *fs = t_open(im->m);
+
+	UT_ASSERT_EQ(csf_check(fs, 0, &r), 0);
+	*errors = r.errors;
+	UT_ASSERT_EQ(csf_check(fs, CSF_CHECK_REPAIR, &r), 0);
+	UT_ASSERT(r.repaired || !r.errors);
+	*discarded = r.objects_discarded;
+	csf_close(fs);
+	fs = t_open(im->m);
+	t_check_clean(fs);
+	csf_close(fs);
+}
+
+static u64 objblk(struct img *im, u32 id)
+{
+	return im->g.objtab_start + id / CSF_OBJS_PER_BLOCK;
+}
+
+static struct csf_obj_rec *rec_of(struct img *im, u32 id)
+{
+	return &((struct csf_objtab *)csf_memdev_block(im->m, objblk(im, id)))
+		->rec[id % CSF_OBJS_PER_BLOCK];
+}
+
+static void reseal(struct img *im, u64 blk, u16 type)
+{
+	csf_blk_seal(csf_memdev_block(im->m, blk), type, blk, 1);
+}
+
+UT_TEST(bad_checksum_object_block_discards_its_objects)
+{
+	struct img im;
+	u64 e, d;
+
+	mkimg(&im);
+	csf_memdev_block(im.m, objblk(&im, im.ids[5]))[500] ^= 1;
+	repair_and_recheck(&im, &e, &d);
+	UT_ASSERT(e > 0);
+	UT_ASSERT(d >= 1 && d <= 4);
+	csf_memdev_free(im.m);
+}
+
+UT_TEST(overlapping_extents_discard_both)
+{
+	struct img im;
+	struct csf_obj_rec *a, *b;
+	u64 e, d;
+
+	mkimg(&im);
+	a = rec_of(&im, im.ids[3]);
+	b = rec_of(&im, im.ids[4]);
+	/* b's first granule run now points into a's */
+	memcpy(b->root, a->root, 8);
+	reseal(&im, objblk(&im, im.ids[4]), CSF_T_OBJTAB);
+	repair_and_recheck(&im, &e, &d);
+	UT_ASSERT(e > 0);
+	UT_ASSERT_EQ(d, 2);
+	csf_memdev_free(im.m);
+}
+
+UT_TEST(out_of_range_extent)
+{
+	struct img im;
+	struct csf_obj_rec *a;
+	struct csf_fs *fs;
+	struct csf_check_report r;
+	u64 e, d;
+
+	mkimg(&im);
+	a = rec_of(&im, im.ids[7]);
+	((struct csf_gran_ent *)a->root)->pblk = cpu_to_le64(im.g.nblocks + 5);
+	reseal(&im, objblk(&im, im.ids[7]), CSF_T_OBJTAB);
+	fs = t_open(im.m);
+	UT_ASSERT_EQ(csf_check(fs, 0, &r), 0);
+	UT_ASSERT(r.errors > 0);
+	csf_close(fs);
+	repair_and_recheck(&im, &e, &d);
+	UT_ASSERT(d >= 1);
+	csf_memdev_free(im.m);
+}
+
+UT_TEST(leaked_and_double_used_bitmap_bits)
+{
+	struct img im;
+	struct csf_fs *fs;
+	struct csf_check_report r;
+	struct csf_bitmap *bm;
+	u64 e, d, blk;
+
+	mkimg(&im);
+	blk = im.g.bitmap_start;
+	bm = (void *)csf_memdev_block(im.m, blk);
+	/* leak the last data block of bitmap block 0, free an owned one */
+	csf_set_bit8(bm->bits, CSF_BITS_PER_BMAP - 3);
+	csf_clear_bit8(bm->bits, (u32)im.g.data_start);
+	reseal(&im, blk, CSF_T_BITMAP);
+	fs = t_open(im.m);
+	UT_ASSERT_EQ(csf_check(fs, 0, &r), 0);
+	UT_ASSERT_EQ(r.leaked_blocks, 1);
+	UT_ASSERT_EQ(r.free_but_used, 1);
+	csf_close(fs);
+	repair_and_recheck(&im, &e, &d);
+	UT_ASSERT_EQ(d, 0);	/* bitmap rebuilt from the objects */
+	csf_memdev_free(im.m);
+}
+
+UT_TEST(broken_index_and_lists_rebuilt)
+{
+	struct img im;
+	struct csf_fs *fs;
+	u64 e, d, i;
+	u32 id, gen, k;
+	char key[16];
+
+	mkimg(&im);
+	for (i = 0; i < im.g.index_len; i++)
+		memset(csf_memdev_block(im.m, im.g.index_start + i), 0, 4096);
+	rec_of(&im, im.ids[2])->lru_next = cpu_to_le32(im.ids[2]);
+	reseal(&im, objblk(&im, im.ids[2]), CSF_T_OBJTAB);
+	repair_and_recheck(&im, &e, &d);
+	UT_ASSERT(e >= 20);
+	UT_ASSERT_EQ(d, 0);
+	fs = t_open(im.m);
+	for (k = 0; k < 20; k++) {
+		snprintf(key, sizeof(key), "k%u", k);
+		UT_ASSERT_EQ(csf_obj_lookup(fs, im.vid, key, (u32)strlen(key),
+					    &id, &gen), 0);
+	}
+	csf_close(fs);
+	csf_memdev_free(im.m);
+}
+
+UT_TEST(bad_state_and_summary_rebuilt)
+{
+	struct img im;
+	u64 e, d;
+
+	mkimg(&im);
+	csf_memdev_block(im.m, im.g.state_blk)[40] ^= 0x10;
+	csf_memdev_block(im.m, im.g.summary_start)[40] ^= 0x10;
+	/* the state block is required to open; fsck opens anyway */
+	{
+		struct csf_fs *fs;
+		struct csf_check_report r;
+
+		UT_ASSERT(csf_open(&im.m->dev, 0, &fs) != 0);
+		UT_ASSERT_EQ(csf_open(&im.m->dev, CSF_OPEN_NO_REPLAY |
+				      CSF_OPEN_NO_STATE, &fs), 0);
+		UT_ASSERT_EQ(csf_check(fs, CSF_CHECK_REPAIR, &r), 0);
+		UT_ASSERT(r.bad_state && r.bad_summary && r.repaired);
+		csf_close(fs);
+	}
+	repair_and_recheck(&im, &e, &d);
+	UT_ASSERT_EQ(e, 0);
+	csf_memdev_free(im.m);
+}
+
+UT_TEST(bad_primary_superblock_repaired_from_backup)
+{
+	struct img im;
+	u64 e, d;
+
+	mkimg(&im);
+	csf_memdev_block(im.m, 0)[100] ^= 1;
+	repair_and_recheck(&im, &e, &d);
+	UT_ASSERT_EQ(csf_sb_decode(csf_memdev_block(im.m, 0), 0, 1 << 15,
+				   &im.g), 0);
+	csf_memdev_free(im.m);
+}
+
+UT_TEST(truncated_journal_replays_prefix)
+{
+	struct img im;
+	struct csf_fs *fs;
+	u32 id, gen;
+
+	mkimg(&im);
+	fs = t_open(im.m);
+	UT_ASSERT_EQ(csf_obj_create(fs, im.vid, "late", 4, NULL, 0, 0, 1, &id,
+				    &gen), 0);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	UT_ASSERT_EQ(csf_obj_create(fs, im.vid, "later", 5, NULL, 0, 0, 1, &id,
+				    &gen), 0);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	im.m->dead = true;
+	csf_close(fs);
+	csf_memdev_revive(im.m);
+	/* cut the newest transaction short: wipe all but its descriptor */
+	{
+		u64 i, s1 = 0, p1 = 0, s0 = 0, p0 = 0;
+
+		for (i = 0; i < im.g.journal_len - 2; i++) {
+			struct csf_blk_hdr *h = (void *)csf_memdev_block(im.m,
+						im.g.journal_start + 2 + i);
+
+			if (le16_to_cpu(h->type) != CSF_T_JCOMMIT ||
+			    le32_to_cpu(h->magic) != CSF_MAGIC)
+				continue;
+			if (le64_to_cpu(h->seq) > s1) {
+				s0 = s1;
+				p0 = p1;
+				s1 = le64_to_cpu(h->seq);
+				p1 = i;
+			} else if (le64_to_cpu(h->seq) > s0) {
+				s0 = le64_to_cpu(h->seq);
+				p0 = i;
+			}
+		}
+		UT_ASSERT(s1 == s0 + 1 && p1 > p0 + 2);
+		for (i = p0 + 2; i <= p1; i++)
+			memset(csf_memdev_block(im.m, im.g.journal_start + 2 + i),
+			       0, 4096);
+	}
+	fs = t_open(im.m);
+	UT_ASSERT_EQ(csf_obj_lookup(fs, im.vid, "late", 4, &id, &gen), 0);
+	UT_ASSERT_EQ(csf_obj_lookup(fs, im.vid, "later", 5, &id, &gen),
+		     -ENOENT);
+	t_check_clean(fs);
+	csf_close(fs);
+	csf_memdev_free(im.m);
+}
