@@ -2227,15 +2227,18 @@ static void tfs_stress_one(struct tfs_job *job, unsigned int ci,
 		what = "read";
 		ret = tfs_stress_io(job, tc, false, off, seed, buf);
 	}
-	if (ret >= 0)
+	if (ret >= 0) {
 		atomic64_inc(&job->pass);
-	else if (ret == -ENOBUFS)
+	} else if (ret == -ENOBUFS) {
+		/* No cache: a netfs would go to the server; don't spin. */
 		atomic64_inc(&job->nobufs);
-	else if ((ret == -ENODATA || ret == -ESTALE) &&
-		 READ_ONCE(cookie->inval_counter) != inval0)
+		usleep_range(500, 1000);
+	} else if ((ret == -ENODATA || ret == -ESTALE) &&
+		   READ_ONCE(cookie->inval_counter) != inval0) {
 		atomic64_inc(&job->miss);
-	else
+	} else {
 		tfs_job_note_fail(job, ci, iter, what, ret);
+	}
 	if (job->churn) {
 		atomic_dec(&tc->n_use);
 		fscache_unuse_cookie(cookie, NULL, &size);
