@@ -34,14 +34,22 @@ nfs_fsc_stat() {
 }
 
 # --- NFS server and client on loopback ----------------------------------------
-# nfs_server DIR [DISK]: export DIR, a tmpfs (or ext4 on DISK), as the NFSv4
-# pseudo root (fsid=0); v3 mounts it by path.
+# nfs_server DIR [DISK [reuse]]: export DIR, a tmpfs (or ext4 on DISK), as
+# the NFSv4 pseudo root (fsid=0); v3 mounts it by path.  With "reuse", DISK
+# keeps the ext4 it has (made by an earlier boot), so the same inodes with the
+# same times and file handles are served again.  The NFSv4 grace period is
+# ended at once, so v4 opens do not wait for it.
 nfs_server() {
-	local dir=$1 disk=${2:-}
+	local dir=$1 disk=${2:-} reuse=${3:-}
 	mkdir -p "$dir" /var/lib/nfs/rpc_pipefs /var/lib/nfs/v4recovery
 	if [ -n "$disk" ]; then
-		mkfs.ext4 -q -F "$disk"
-		mount "$disk" "$dir"
+		if [ "$reuse" = reuse ]; then
+			blkid -t TYPE=ext4 "$disk" >/dev/null ||
+				fail "nfs_server: $disk has no ext4 to reuse"
+		else
+			mkfs.ext4 -q -F "$disk"
+		fi
+		mount "$disk" "$dir" || fail "nfs_server: mount $disk"
 	else
 		mount -t tmpfs -o size=80% tmpfs "$dir"
 	fi
@@ -50,13 +58,16 @@ nfs_server() {
 	mountpoint -q /var/lib/nfs/rpc_pipefs ||
 		mount -t rpc_pipefs sunrpc /var/lib/nfs/rpc_pipefs
 	echo "$dir 127.0.0.1(rw,no_root_squash,no_subtree_check,fsid=0,insecure)" > /etc/exports
+	# Only settable before nfsd starts; 10 s is the least nfsd takes.
+	echo 10 > /proc/fs/nfsd/nfsv4leasetime 2>/dev/null || true
+	echo 10 > /proc/fs/nfsd/nfsv4gracetime 2>/dev/null || true
 	rpcbind -w
 	exportfs -ra
 	rpc.mountd
 	rpc.nfsd 4
-	# nfsd needs its grace period over before v4 opens succeed
-	echo 1 > /proc/fs/nfsd/nfsv4gracetime 2>/dev/null || true
-	log "nfs server: exporting $dir"
+	# No client has state to reclaim: end the grace period now.
+	echo Y > /proc/fs/nfsd/v4_end_grace 2>/dev/null || true
+	log "nfs server: exporting $dir${disk:+ (ext4 on $disk${reuse:+, reused})}"
 }
 
 # nfs_mount VERS SERVERDIR MNT [EXTRA-OPTS]: mount with fsc
@@ -111,14 +122,16 @@ cachefiles_unbind() {
 
 # --- cachestore ---------------------------------------------------------------
 # cachestore_bind DISK MNT [MOUNT-OPTS] : format DISK (unless CS_NOFORMAT=1 or
-# it is already formatted and bound before), load the module, bind.
+# it is already formatted and bound before; mkcachestore gets $CS_MKFS_OPTS),
+# load the module, bind.
 cachestore_bind() {
 	local disk=$1 mnt=$2 opts=${3:-}
 	if ! grep -q '^cachestore ' /proc/modules; then
 		insmod "$CS_REPO/fs/cachestore/cachestore.ko" || fail "insmod cachestore"
 	fi
 	if [ "${CS_NOFORMAT:-0}" != 1 ] && [ ! -e "/tmp/.cs-formatted-${disk##*/}" ]; then
-		"$CS_REPO/build/bin/mkcachestore" -q -f "$disk" || fail "mkcachestore $disk"
+		# shellcheck disable=SC2086
+		"$CS_REPO/build/bin/mkcachestore" -q -f ${CS_MKFS_OPTS:-} "$disk" || fail "mkcachestore $disk"
 		touch "/tmp/.cs-formatted-${disk##*/}"
 	fi
 	mkdir -p "$mnt"
@@ -130,6 +143,67 @@ cachestore_bind() {
 cachestore_unbind() {
 	umount "$1" || fail "umount $1"
 	log "cachestore unbound ($1)"
+}
+
+# cs_stat MNT NAME: one value from the cache's stats file (MNT/stats)
+cs_stat() {
+	awk -v k="$2:" '$1 == k { print $2; found = 1; exit }
+		END { if (!found) exit 1 }' "$1/stats" || fail "cs_stat: no $2 in $1/stats"
+}
+
+# cs_fsck DISK: fsck.cachestore -n on an unbound cache must find it clean
+cs_fsck() {
+	local rc=0
+	"$CS_REPO/build/bin/fsck.cachestore" -n "$1" || rc=$?
+	[ $rc -eq 0 ] || fail "fsck.cachestore -n $1 exited $rc (not clean)"
+	log "fsck.cachestore -n $1: clean"
+}
+
+# --- cache service checks -------------------------------------------------------
+# pages FILE: how many pages NFS reads for FILE
+pages() { echo $((($(stat -c %s "$1") + 4095) / 4096)); }
+
+# counters MNT: "read_ok written_ok fscache_rd fscache_wr" now
+counters() {
+	echo "$(nfs_fsc_stat "$1" 0) $(nfs_fsc_stat "$1" 2) $(fscache_stat IO rd) $(fscache_stat IO wr)"
+}
+
+# warm_read MNT PAGES CMD...: drop caches, run CMD (which must verify bytes),
+# and check the cache served PAGES pages (NFS read_ok rises by at least
+# PAGES) and was not written to (fscache IO wr does not rise).
+warm_read() {
+	local mnt=$1 want=$2 a b
+	shift 2
+	drop_caches
+	read -ra a <<< "$(counters "$mnt")"
+	"$@"
+	read -ra b <<< "$(counters "$mnt")"
+	log "warm read: nfs read_ok +$((b[0] - a[0])) (want >= $want), fscache rd +$((b[2] - a[2])), wr +$((b[3] - a[3]))"
+	[ $((b[0] - a[0])) -ge "$want" ] ||
+		fail "warm read: only $((b[0] - a[0])) of $want pages served by the cache"
+	[ $((b[3] - a[3])) -eq 0 ] || fail "warm read wrote $((b[3] - a[3])) pages to the cache"
+}
+
+# cold_read MNT PAGES CMD...: run CMD (which must verify bytes) and check NFS
+# wrote at least PAGES pages to the cache.
+cold_read() {
+	local mnt=$1 want=$2 a b
+	shift 2
+	read -ra a <<< "$(counters "$mnt")"
+	"$@"
+	read -ra b <<< "$(counters "$mnt")"
+	log "cold read: nfs written_ok +$((b[1] - a[1])) (want >= $want), fscache wr +$((b[3] - a[3]))"
+	[ $((b[3] - a[3])) -ge "$want" ] ||
+		fail "cold read: only $((b[3] - a[3])) of $want pages written to the cache"
+}
+
+# kernel_clean: no kernel problem in the log so far (the harness checks the
+# console too; this fails the test at the step that caused it)
+kernel_clean() {
+	if dmesg | grep -Eq 'BUG:|WARNING:|Oops|general protection fault|Call Trace'; then
+		dmesg | grep -E -m 5 -A 10 'BUG:|WARNING:|Oops|general protection fault|Call Trace'
+		fail "kernel problem in dmesg${1:+ after $1}"
+	fi
 }
 
 # --- network emulation on lo ---------------------------------------------------
