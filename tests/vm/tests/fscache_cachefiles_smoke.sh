@@ -144,6 +144,31 @@ tfs_ok resize c1 64k
 tfs_ok read c1 off=16k len=48k seed=8 hole=clear expect=zero
 tfs_ok update c1 aux=hex:d1d2d3d4 size=64k
 
+# --- malformed input on live objects: each must give EINVAL/ENOENT, nothing else
+for cmd in "read c1 off=-1 len=4k" "read c1 off=0 len=0" "write c1 off=0 len=17m seed=1" \
+	"write c1 off=0 len=4k" "read c1 len=4k hole=maybe" "read c1 len=4k expect=data" \
+	"read c1 len=4k seed=1 dump=2000" "read c1 len=4k seed=1 op=nosuch" \
+	"write c1 len=4k seed=1 id=x" "write c1 len=4k seed=1 nowait id=bad/id" \
+	"cookie_acquire x vol=v1 key=hex:zz" "cookie_acquire x vol=v1 key=hex:abc" \
+	"cookie_acquire x vol=v1 key=fill:9999:41" "cookie_acquire x vol=v1 key=fill:1:4" \
+	"cookie_acquire x vol=nosuch key=a" "cookie_acquire x key=a" "cookie_acquire x vol=v1 key=a adv=bogus" \
+	"cookie_acquire $(printf 'n%.0s' $(seq 33)) vol=v1 key=a" "use c1 x" "use c1 w w" \
+	"resize c1 abc" "resize c1" "resize c1 1k2" "update c1 aux=hex:01" "update c1 size=" \
+	"wait_state c1 BOGUS" "wait_state c1" "settle c1 timeout=700000" "state" "state c1 extra" \
+	"stress vol=v1 threads=0" "stress vol=v1 cookies=0" "stress vol=nosuch" "stress vol=v1 len=2m" \
+	"wait nosuch" "stop nosuch" "op_end nosuch" "op_begin o9 c1 sideways" "op_begin o9 nosuch read" \
+	"vol_relinquish v1" "vol_relinquish nosuch" "vol_acquire v9 key=hex:6100" "vol_acquire v9" \
+	"occupancy c1 off=0 len=0" "prepare_read c1 len=0" "pattern len=65" "reset now" \
+	"read c1 len=4k a=1 a=2" "=x" "$(printf 'state c1\001')"; do
+	tfs_q "$cmd" && fail "accepted: $cmd => $TFS_REPLY"
+	case $(tfs_errno) in
+	EINVAL|ENOENT|EBUSY|E2BIG) ;;
+	*) fail "unexpected error for '$cmd': $TFS_REPLY" ;;
+	esac
+done
+tfs_ok state c1
+tfs_expect state ACTIVE
+
 # --- relinquish with retire deletes the object ---------------------------------------
 tfs_ok relinquish c1 retire
 tfs_ok cookie_acquire c1 vol=v1 key=hex:0011223344 aux=hex:d1d2d3d4 size=64k
