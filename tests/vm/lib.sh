@@ -70,6 +70,14 @@ nfs_server() {
 	log "nfs server: exporting $dir${disk:+ (ext4 on $disk${reuse:+, reused})}"
 }
 
+# nfs_server_stop DIR: stop nfsd and unmount the export
+nfs_server_stop() {
+	exportfs -ua
+	rpc.nfsd 0
+	umount "$1" || fail "nfs_server_stop: umount $1"
+	log "nfs server stopped"
+}
+
 # nfs_mount VERS SERVERDIR MNT [EXTRA-OPTS]: mount with fsc
 nfs_mount() {
 	local vers=$1 dir=$2 mnt=$3 extra=${4:-}
