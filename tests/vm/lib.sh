@@ -180,29 +180,30 @@ counters() {
 # and check the cache served PAGES pages (NFS read_ok rises by at least
 # PAGES) and was not written to (fscache IO wr does not rise).
 warm_read() {
-	local mnt=$1 want=$2 a b
+	local _mnt=$1 _want=$2 _c0 _c1
 	shift 2
 	drop_caches
-	read -ra a <<< "$(counters "$mnt")"
+	read -ra _c0 <<< "$(counters "$_mnt")"
 	"$@"
-	read -ra b <<< "$(counters "$mnt")"
-	log "warm read: nfs read_ok +$((b[0] - a[0])) (want >= $want), fscache rd +$((b[2] - a[2])), wr +$((b[3] - a[3]))"
-	[ $((b[0] - a[0])) -ge "$want" ] ||
-		fail "warm read: only $((b[0] - a[0])) of $want pages served by the cache"
-	[ $((b[3] - a[3])) -eq 0 ] || fail "warm read wrote $((b[3] - a[3])) pages to the cache"
+	read -ra _c1 <<< "$(counters "$_mnt")"
+	log "warm read: nfs read_ok +$((_c1[0] - _c0[0])) (want >= $_want), fscache rd +$((_c1[2] - _c0[2])), wr +$((_c1[3] - _c0[3]))"
+	[ $((_c1[0] - _c0[0])) -ge "$_want" ] ||
+		fail "warm read: only $((_c1[0] - _c0[0])) of $_want pages served by the cache"
+	[ $((_c1[3] - _c0[3])) -eq 0 ] ||
+		fail "warm read wrote $((_c1[3] - _c0[3])) pages to the cache"
 }
 
-# cold_read MNT PAGES CMD...: run CMD (which must verify bytes) and check NFS
-# wrote at least PAGES pages to the cache.
+# cold_read MNT PAGES CMD...: run CMD (which must verify bytes) and check at
+# least PAGES pages were written to the cache (fscache IO wr).
 cold_read() {
-	local mnt=$1 want=$2 a b
+	local _mnt=$1 _want=$2 _c0 _c1
 	shift 2
-	read -ra a <<< "$(counters "$mnt")"
+	read -ra _c0 <<< "$(counters "$_mnt")"
 	"$@"
-	read -ra b <<< "$(counters "$mnt")"
-	log "cold read: nfs written_ok +$((b[1] - a[1])) (want >= $want), fscache wr +$((b[3] - a[3]))"
-	[ $((b[3] - a[3])) -ge "$want" ] ||
-		fail "cold read: only $((b[3] - a[3])) of $want pages written to the cache"
+	read -ra _c1 <<< "$(counters "$_mnt")"
+	log "cold read: nfs written_ok +$((_c1[1] - _c0[1])), fscache wr +$((_c1[3] - _c0[3])) (want >= $_want)"
+	[ $((_c1[3] - _c0[3])) -ge "$_want" ] ||
+		fail "cold read: only $((_c1[3] - _c0[3])) of $_want pages written to the cache"
 }
 
 # kernel_clean: no kernel problem in the log so far (the harness checks the
