@@ -116,3 +116,25 @@ UT_TEST(multi_bitmap_block_device)
 	csf_close(fs);
 	csf_memdev_free(m);
 }
+
+UT_TEST(abort_undoes_frees_without_discard)
+{
+	struct csf_memdev *m = t_mkdev(1 << 15, false);
+	struct csf_fs *fs = t_open(m);
+	u8 *d;
+	u64 a;
+	u32 g;
+
+	UT_ASSERT_EQ(csf_alloc_run(fs, 0, 4, 4, false, &a, &g), 0);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	memset(csf_memdev_block(m, a), 0x42, 4096);
+	UT_ASSERT_EQ(csf_free_run(fs, a, 4, false), 0);
+	csf_abort(fs);
+	/* an empty commit must not discard the still-allocated blocks */
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	d = csf_memdev_block(m, a);
+	UT_ASSERT_EQ(d[0], 0x42);
+	t_check_clean(fs);
+	csf_close(fs);
+	csf_memdev_free(m);
+}

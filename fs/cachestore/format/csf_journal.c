@@ -381,6 +381,8 @@ void csf_abort(struct csf_fs *fs)
 	if (fs->ntxn)
 		fs->stats.aborts++;
 	csf_buf_abort(fs);
+	/* those frees are undone: never discard the blocks */
+	fs->pend_txn.n = 0;
 }
 
 /*
