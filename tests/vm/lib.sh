@@ -5,6 +5,10 @@
 
 set -euo pipefail
 
+# stage2 mounts a bare devtmpfs: bash's process substitution <(...) needs
+# /dev/fd.
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
+
 log() { echo "[$(date +%T)] $*"; }
 fail() { echo "FAIL: $*"; exit 1; }
 # assert COND-WORDS... : run a test(1)-style condition
@@ -225,12 +229,14 @@ netem() {
 netem_off() { tc qdisc del dev lo root 2>/dev/null || true; }
 
 # --- data -----------------------------------------------------------------------
-# mkdata FILE MIB [SEED]: deterministic pseudo-random content
+# mkdata FILE MIB [SEED]: deterministic pseudo-random content (the same FILE
+# for the same MIB and SEED, in every boot)
 mkdata() {
 	local f=$1 mib=$2 seed=${3:-1}
-	openssl enc -aes-128-ctr -nosalt -pass "pass:cachestore$seed" -pbkdf2 \
-		-in <(head -c "$((mib * 1048576))" /dev/zero) -out "$f" 2>/dev/null ||
-		head -c "$((mib * 1048576))" /dev/urandom > "$f"
+	head -c "$((mib * 1048576))" /dev/zero |
+		openssl enc -aes-128-ctr -nosalt -pass "pass:cachestore$seed" -pbkdf2 \
+			-out "$f" 2>/dev/null || fail "mkdata $f: openssl failed"
+	[ "$(stat -c %s "$f")" = $((mib * 1048576)) ] || fail "mkdata $f: short"
 }
 sum() { sha256sum "$1" | cut -d' ' -f1; }
 # verify FILE EXPECTED-SUM
