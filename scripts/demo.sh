@@ -2,19 +2,16 @@
 # demo.sh - the main job: in a VM booting the target kernel, serve a file over
 # NFSv3 on loopback with emulated latency, read it with fio cold and warm
 # through each cache configuration, and print a table.
-#   MIB=256 DELAY_MS=1 RATE=1gbit scripts/demo.sh
+#   MIB=256 DELAY_MS=1 RATE=1gbit CONFIGS='nocache cachefiles cachestore' scripts/demo.sh
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 out=${OUT:-$repo/build/demo}
 mib=${MIB:-256} delay=${DELAY_MS:-1} rate=${RATE:-1gbit}
-configs="nocache cachefiles"
-if [ ! -f "$repo/fs/cachestore/cachestore.ko" ] || ! grep -q fscache_add_cache "$repo/fs/cachestore/"*.c 2>/dev/null; then
-	echo "demo: the cachestore backend is not built yet: this run compares NFS with no cache and with cachefiles"
-fi
+configs=${CONFIGS:-nocache cachefiles cachestore}
 rm -rf "$out"
 echo "demo: booting the VM (file ${mib} MiB, lo delay ${delay} ms, rate $rate); logs in $out"
 "$repo/tests/vm/run-vm.sh" --out "$out" --timeout 1800 --mem 4096 \
-	--disk fscache=4G --disk export=4G \
+	--disk fscache=4G --disk cstore=4G --disk export=4G \
 	"$repo/tests/vm/demo/nfs_fio.sh" "$mib" "$delay" "$rate" $configs
 rm -f "$out"/*.img
 echo

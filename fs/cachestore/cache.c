@@ -62,7 +62,11 @@ int cachestore_commit(struct cachestore_cache *cache)
 		mutex_unlock(&cache->lock);
 		return -EIO;
 	}
-	ret = csf_commit(cache->fs);
+	ret = cachestore_reclaim(cache);
+	if (!ret && !cache->withdrawing)
+		ret = cachestore_cull(cache);
+	if (!ret)
+		ret = csf_commit(cache->fs);
 	held = csf_frees_held(cache->fs);
 	era = cache->io_era;
 	cache->io_era ^= 1;

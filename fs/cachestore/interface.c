@@ -47,6 +47,7 @@ static bool cachestore_lookup_cookie(struct fscache_cookie *cookie)
 	object->debug_id = atomic_inc_return(&cachestore_object_debug_id);
 	INIT_LIST_HEAD(&object->cache_link);
 	object->stamp = cachestore_now();
+	spin_lock_init(&object->lock);
 
 	atomic64_inc(&cache->stats.lookups);
 	mutex_lock(&cache->lock);
@@ -81,14 +82,20 @@ static bool cachestore_lookup_cookie(struct fscache_cookie *cookie)
 	kfree(info);
 
 	if (ret) {
-		if (ret == -ENOSPC)
+		if (ret == -ENOSPC) {
 			fscache_count_no_create_space();
-		else
+			cachestore_kick_commit(cache);	/* it culls */
+		} else {
 			pr_debug("cachestore: lookup failed %d\n", ret);
+		}
 		kfree(object);
 		goto fail;
 	}
 
+	if (xa_err(xa_store(&cache->live, objid, object, GFP_KERNEL))) {
+		kfree(object);
+		goto fail;
+	}
 	cookie->cache_priv = object;
 	fscache_count_object(cookie->volume->cache);
 	spin_lock(&cache->object_list_lock);
@@ -159,6 +166,9 @@ static void cachestore_withdraw_cookie(struct fscache_cookie *cookie)
 		pr_warn("cachestore %s: object %u: withdraw error %d\n",
 			cache->tag, object->objid, ret);
 
+	cachestore_rbuf_release(cache, object);
+	if (object->objid)
+		xa_erase(&cache->live, object->objid);
 	cookie->cache_priv = NULL;
 	kfree(object);
 	/* Last: fscache_wait_for_objects() lets the cache go after this. */
@@ -174,6 +184,7 @@ static void cachestore_resize_cookie(struct netfs_cache_resources *cres,
 	int ret = 0;
 
 	mutex_lock(&cache->lock);
+	cachestore_rbuf_drop(object);
 	if (object->objid && !cache->dead)
 		ret = csf_obj_resize(cache->fs, object->objid, object->gen,
 				     new_size);
@@ -199,6 +210,7 @@ static bool cachestore_invalidate_cookie(struct fscache_cookie *cookie)
 	int ret = 0;
 
 	mutex_lock(&cache->lock);
+	cachestore_rbuf_drop(object);
 	if (object->objid && !cache->dead) {
 		ret = csf_obj_invalidate(cache->fs, object->objid, object->gen,
 					 fscache_get_aux(cookie),

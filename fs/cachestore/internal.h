@@ -26,6 +26,7 @@
 #include <linux/spinlock.h>
 #include <linux/mutex.h>
 #include <linux/wait.h>
+#include <linux/xarray.h>
 #include "csf.h"
 
 #define CACHESTORE_PAGE_SHIFT	12
@@ -37,6 +38,7 @@ struct cachestore_stats {
 	atomic64_t write_pages, write_fail_pages, stale;
 	atomic64_t invalidates, deletes, resizes, culls;
 	atomic64_t commits, commit_errors, io_errors;
+	atomic64_t rbuf_fills, rbuf_hit_pages;
 };
 
 /*
@@ -68,6 +70,14 @@ struct cachestore_cache {
 	struct delayed_work	commit_work;
 	struct workqueue_struct	*wq;		/* commit and I/O completion */
 	bool			dead;		/* I/O error: stop writing */
+	atomic_t		nr_rbufs;	/* granule read buffers */
+	unsigned int		max_rbufs;
+
+	/* culling (cull.c), under lock */
+	struct xarray		live;		/* objid -> object in use */
+	unsigned int		cull_pct, run_pct;
+	bool			culling;
+	struct csf_obj_info	cull_info;
 	bool			withdrawing;
 	struct cachestore_stats	stats;
 };
@@ -91,6 +101,25 @@ struct cachestore_object {
 	u32			gen;		/* under cache->lock */
 	u64			stamp;		/* last access noted, seconds */
 	unsigned int		debug_id;
+	spinlock_t		lock;		/* guards rbuf */
+	struct cachestore_rbuf	*rbuf;		/* granule read buffer */
+	atomic_t		rbuf_seq;	/* bumped when content changes */
+};
+
+/*
+ * A granule read buffer: NFS reads the cache one page at a time,
+ * synchronously.  The first page read of a granule reads every present page
+ * of that granule in one I/O into the object's buffer; the following pages
+ * are copied from it.  Any change to the object's content (write, resize,
+ * invalidate, withdrawal) drops the buffer first.
+ */
+struct cachestore_rbuf {
+	refcount_t		ref;
+	u32			gen;
+	u64			granule;
+	unsigned long		*valid;		/* pages read into the buffer */
+	unsigned int		npages;		/* pages per granule */
+	struct page		*pages[];
 };
 
 /* A completed write, to be marked present at the next commit. */
@@ -117,6 +146,15 @@ void cachestore_io_error(struct cachestore_cache *cache, int err,
 unsigned int cachestore_io_begin(struct cachestore_cache *cache);
 void cachestore_io_end(struct cachestore_cache *cache, unsigned int era);
 u64 cachestore_now(void);
+
+/* io.c: granule read buffers */
+void cachestore_rbuf_drop(struct cachestore_object *object);
+void cachestore_rbuf_release(struct cachestore_cache *cache,
+			     struct cachestore_object *object);
+
+/* cull.c */
+int cachestore_cull(struct cachestore_cache *cache);
+int cachestore_reclaim(struct cachestore_cache *cache);
 
 /* interface.c */
 extern const struct fscache_cache_ops cachestore_cache_ops;

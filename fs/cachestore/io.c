@@ -271,6 +271,256 @@ static int cachestore_fail(netfs_io_terminated_t term_func, void *priv,
 	return err;
 }
 
+static void cachestore_rbuf_put(struct cachestore_cache *cache,
+				struct cachestore_rbuf *rb)
+{
+	unsigned int i;
+
+	if (!rb || !refcount_dec_and_test(&rb->ref))
+		return;
+	for (i = 0; i < rb->npages; i++)
+		if (rb->pages[i])
+			__free_page(rb->pages[i]);
+	bitmap_free(rb->valid);
+	kfree(rb);
+	atomic_dec(&cache->nr_rbufs);
+}
+
+/* The object's content changes: forget what is buffered, and any fill now
+ * in flight.
+ */
+void cachestore_rbuf_drop(struct cachestore_object *object)
+{
+	struct cachestore_rbuf *rb;
+
+	atomic_inc(&object->rbuf_seq);
+	if (!READ_ONCE(object->rbuf))
+		return;
+	spin_lock(&object->lock);
+	rb = object->rbuf;
+	object->rbuf = NULL;
+	spin_unlock(&object->lock);
+	cachestore_rbuf_put(object->volume->cache, rb);
+}
+
+void cachestore_rbuf_release(struct cachestore_cache *cache,
+			     struct cachestore_object *object)
+{
+	cachestore_rbuf_put(cache, object->rbuf);
+	object->rbuf = NULL;
+}
+
+static struct cachestore_rbuf *cachestore_rbuf_alloc(struct cachestore_cache *cache)
+{
+	unsigned int npages = 1U << (cache->fs->geo.granule_shift - CACHESTORE_PAGE_SHIFT);
+	struct cachestore_rbuf *rb;
+	unsigned int i;
+
+	if (atomic_inc_return(&cache->nr_rbufs) > cache->max_rbufs) {
+		atomic_dec(&cache->nr_rbufs);
+		return NULL;
+	}
+	rb = kzalloc(struct_size(rb, pages, npages), GFP_NOFS);
+	if (!rb)
+		goto fail;
+	rb->npages = npages;
+	refcount_set(&rb->ref, 1);
+	rb->valid = bitmap_zalloc(npages, GFP_NOFS);
+	if (!rb->valid)
+		goto fail_rb;
+	for (i = 0; i < npages; i++) {
+		rb->pages[i] = alloc_page(GFP_NOFS);
+		if (!rb->pages[i])
+			goto fail_rb;
+	}
+	return rb;
+
+fail_rb:
+	cachestore_rbuf_put(cache, rb);
+	return NULL;
+fail:
+	atomic_dec(&cache->nr_rbufs);
+	return NULL;
+}
+
+static void cachestore_rbuf_end_io(struct bio *bio)
+{
+	struct cachestore_io *io = bio->bi_private;
+
+	if (bio->bi_status)
+		cmpxchg(&io->error, 0, blk_status_to_errno(bio->bi_status));
+	bio_put(bio);
+	cachestore_io_put(io);
+}
+
+/*
+ * Read every present page of @page's granule into a new buffer, in as few
+ * I/Os as the map allows.  Returns the buffer with a reference for the
+ * caller (and, if it could be installed, one held by the object), NULL if
+ * buffering is not possible now, or ERR_PTR(-ENODATA) if @page is absent.
+ */
+static struct cachestore_rbuf *cachestore_rbuf_fill(struct cachestore_cache *cache,
+						    struct cachestore_object *object,
+						    u64 page)
+{
+	struct cachestore_run runs[8];
+	struct cachestore_rbuf *rb, *old;
+	struct cachestore_io io = {};
+	u64 first, p, end;
+	int nr = 0, seq, ret = 0, i;
+
+	rb = cachestore_rbuf_alloc(cache);
+	if (!rb)
+		return NULL;
+	first = round_down(page, rb->npages);
+	end = first + rb->npages;
+
+	mutex_lock(&cache->lock);
+	seq = atomic_read(&object->rbuf_seq);
+	if (!object->objid || cache->dead)
+		ret = -ENODATA;
+	for (p = first; !ret && p < end;) {
+		bool present;
+		u32 run;
+
+		ret = csf_obj_query(cache->fs, object->objid, object->gen, p,
+				    end - p, &present, &run);
+		if (ret || !run)
+			break;
+		run = min_t(u64, run, end - p);
+		if (present) {
+			ret = cachestore_map(cache, object, p, run, false,
+					     runs + nr, ARRAY_SIZE(runs) - nr);
+			if (ret == -E2BIG) {
+				ret = 0;	/* buffer what fits */
+				break;
+			}
+			if (ret < 0)
+				break;
+			nr += ret;
+			ret = 0;
+		} else if (page >= p && page < p + run) {
+			ret = -ENODATA;
+		}
+		p += run;
+	}
+	for (i = 0; !ret && i < nr; i++)
+		if (page >= runs[i].page && page < runs[i].page + runs[i].npages)
+			break;
+	if (!ret && i == nr)
+		ret = -E2BIG;	/* @page is beyond what fitted */
+	if (!ret) {
+		rb->gen = object->gen;
+		io.era = cachestore_io_begin(cache);
+	}
+	mutex_unlock(&cache->lock);
+	if (ret) {
+		cachestore_rbuf_put(cache, rb);
+		return ret == -ENODATA ? ERR_PTR(-ENODATA) : NULL;
+	}
+
+	/* One bio per run, into the buffer's pages. */
+	io.cache = cache;
+	atomic_set(&io.pending, 1);
+	init_completion(&io.done);
+	for (i = 0; i < nr; i++) {
+		struct bio *bio;
+		u32 k;
+
+		bio = bio_alloc(cache->bdev, runs[i].npages, REQ_OP_READ, GFP_NOFS);
+		bio->bi_iter.bi_sector = runs[i].pblk << (CSF_BLOCK_SHIFT - SECTOR_SHIFT);
+		bio->bi_private = &io;
+		bio->bi_end_io = cachestore_rbuf_end_io;
+		for (k = 0; k < runs[i].npages; k++)
+			__bio_add_page(bio, rb->pages[runs[i].page - first + k],
+				       CACHESTORE_PAGE, 0);
+		atomic_inc(&io.pending);
+		submit_bio(bio);
+	}
+	cachestore_io_put(&io);
+	wait_for_completion(&io.done);
+	cachestore_io_end(cache, io.era);
+	if (io.error) {
+		cachestore_rbuf_put(cache, rb);
+		if (io.error == -EIO)
+			cachestore_io_error(cache, io.error, "read");
+		return NULL;
+	}
+	for (i = 0; i < nr; i++)
+		bitmap_set(rb->valid, runs[i].page - first, runs[i].npages);
+	rb->granule = first;
+	atomic64_inc(&cache->stats.rbuf_fills);
+
+	/* Install it unless the content changed meanwhile. */
+	refcount_inc(&rb->ref);
+	spin_lock(&object->lock);
+	if (atomic_read(&object->rbuf_seq) == seq) {
+		old = object->rbuf;
+		object->rbuf = rb;
+	} else {
+		old = rb;
+	}
+	spin_unlock(&object->lock);
+	cachestore_rbuf_put(cache, old);
+	return rb;
+}
+
+/*
+ * One page, synchronously, from the object's granule buffer (filling it
+ * on a miss).  Returns 0 when served, 1 when the buffer cannot serve it
+ * (the caller reads directly), or -errno.
+ */
+static int cachestore_read_buffered(struct netfs_cache_resources *cres,
+				    struct cachestore_object *object,
+				    u64 page, struct iov_iter *iter)
+{
+	struct cachestore_cache *cache = object->volume->cache;
+	struct fscache_cookie *cookie = fscache_cres_cookie(cres);
+	struct cachestore_rbuf *rb;
+	bool hit = false;
+
+	spin_lock(&object->lock);
+	rb = object->rbuf;
+	if (rb && rb->gen == READ_ONCE(object->gen) &&
+	    page - rb->granule < rb->npages &&
+	    test_bit(page - rb->granule, rb->valid)) {
+		refcount_inc(&rb->ref);
+		hit = true;
+	}
+	spin_unlock(&object->lock);
+
+	if (!hit) {
+		rb = cachestore_rbuf_fill(cache, object, page);
+		if (IS_ERR(rb)) {
+			atomic64_inc(&cache->stats.read_miss_pages);
+			return PTR_ERR(rb);
+		}
+		if (!rb)
+			return 1;
+	} else {
+		atomic64_inc(&cache->stats.rbuf_hit_pages);
+	}
+	if (page - rb->granule >= rb->npages ||
+	    !test_bit(page - rb->granule, rb->valid)) {
+		cachestore_rbuf_put(cache, rb);
+		return 1;
+	}
+	if (copy_page_to_iter(rb->pages[page - rb->granule], 0, CACHESTORE_PAGE,
+			      iter) != CACHESTORE_PAGE) {
+		cachestore_rbuf_put(cache, rb);
+		return -EFAULT;
+	}
+	cachestore_rbuf_put(cache, rb);
+	fscache_count_read();
+	if (READ_ONCE(cookie->inval_counter) != cres->inval_counter) {
+		atomic64_inc(&cache->stats.stale);
+		return -ESTALE;
+	}
+	atomic64_inc(&cache->stats.read_hit_pages);
+	atomic64_inc(&cache->stats.read_pages);
+	return 0;
+}
+
 /*
  * Read from the cache.  NFS asks for one page with NETFS_READ_HOLE_FAIL;
  * netfs asks for what prepare_read() promised.  Pages not present fail the
@@ -296,6 +546,12 @@ static int cachestore_read(struct netfs_cache_resources *cres, loff_t start_pos,
 		return cachestore_fail(term_func, term_priv, -EINVAL);
 	page = start_pos >> CACHESTORE_PAGE_SHIFT;
 	npages = len >> CACHESTORE_PAGE_SHIFT;
+	if (!term_func && npages == 1 && read_hole == NETFS_READ_HOLE_FAIL &&
+	    cache->max_rbufs) {
+		ret = cachestore_read_buffered(cres, object, page, iter);
+		if (ret <= 0)
+			return ret;
+	}
 	cap = min_t(u64, npages, 256);
 	io = cachestore_io_alloc(cap);
 	if (!io)
@@ -394,6 +650,7 @@ static int cachestore_write(struct netfs_cache_resources *cres,
 	io->len = len;
 
 	mutex_lock(&cache->lock);
+	cachestore_rbuf_drop(object);
 	if (!object->objid || cache->dead)
 		ret = -ENOBUFS;
 	else if (READ_ONCE(cookie->inval_counter) != cres->inval_counter)
@@ -413,6 +670,7 @@ static int cachestore_write(struct netfs_cache_resources *cres,
 	if (ret) {
 		if (ret == -ENOSPC) {
 			fscache_count_no_write_space();
+			cachestore_kick_commit(cache);	/* it culls */
 			ret = -ENOBUFS;
 		}
 		atomic64_add(npages, &cache->stats.write_fail_pages);

@@ -7,7 +7,11 @@
  *
  * Options: tag=NAME (the fscache cache name; default the label, else
  * "cachestore"), commit=MS (journal commit interval, default 1000),
- * discard / nodiscard (discard freed blocks; default on when supported).
+ * discard / nodiscard (discard freed blocks; default on when supported),
+ * rbufs=N (granule read buffers for page-at-a-time readers; default 64,
+ * 0 turns them off), cull=PCT and run=PCT (start culling when free blocks or
+ * object slots fall below cull%, stop when both are above run%; default
+ * 7 and 10).
  */
 #include <linux/module.h>
 #include <linux/fs.h>
@@ -19,26 +23,33 @@
 
 #define CACHESTORE_SUPER_MAGIC	0x43535452	/* "CSTR" */
 
-enum { opt_tag, opt_commit, opt_discard, opt_nodiscard, opt_err };
+enum {
+	opt_tag, opt_commit, opt_discard, opt_nodiscard, opt_rbufs, opt_cull,
+	opt_run, opt_err
+};
 
 static const match_table_t cachestore_tokens = {
 	{ opt_tag, "tag=%s" },
 	{ opt_commit, "commit=%u" },
 	{ opt_discard, "discard" },
 	{ opt_nodiscard, "nodiscard" },
+	{ opt_rbufs, "rbufs=%u" },
+	{ opt_cull, "cull=%u" },
+	{ opt_run, "run=%u" },
 	{ opt_err, NULL },
 };
 
 static int cachestore_parse_options(struct cachestore_cache *cache, char *data)
 {
 	substring_t args[MAX_OPT_ARGS];
+	int n, token;
 	char *p;
-	int n;
 
 	while ((p = strsep(&data, ",")) != NULL) {
 		if (!*p)
 			continue;
-		switch (match_token(p, cachestore_tokens, args)) {
+		token = match_token(p, cachestore_tokens, args);
+		switch (token) {
 		case opt_tag:
 			if (args[0].to - args[0].from >= sizeof(cache->tag) ||
 			    args[0].to == args[0].from) {
@@ -61,10 +72,33 @@ static int cachestore_parse_options(struct cachestore_cache *cache, char *data)
 		case opt_nodiscard:
 			cache->discard = false;
 			break;
+		case opt_rbufs:
+			if (match_int(&args[0], &n) || n < 0 || n > 4096) {
+				pr_err("cachestore: rbufs= takes 0 to 4096\n");
+				return -EINVAL;
+			}
+			cache->max_rbufs = n;
+			break;
+		case opt_cull:
+		case opt_run:
+			if (match_int(&args[0], &n) || n < 1 || n > 90) {
+				pr_err("cachestore: cull= and run= take 1 to 90 (%%)\n");
+				return -EINVAL;
+			}
+			if (token == opt_cull)
+				cache->cull_pct = n;
+			else
+				cache->run_pct = n;
+			break;
 		default:
 			pr_err("cachestore: unknown mount option \"%s\"\n", p);
 			return -EINVAL;
 		}
+	}
+	if (cache->run_pct <= cache->cull_pct) {
+		pr_err("cachestore: run= (%u) must be above cull= (%u)\n",
+		       cache->run_pct, cache->cull_pct);
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -76,6 +110,7 @@ static const char *const cachestore_stat_names[] = {
 	"write_pages", "write_fail_pages", "stale",
 	"invalidates", "deletes", "resizes", "culls",
 	"commits", "commit_errors", "io_errors",
+	"rbuf_fills", "rbuf_hit_pages",
 };
 
 static int cachestore_stats_show(struct seq_file *m, void *v)
@@ -175,6 +210,10 @@ static int cachestore_fill_super(struct super_block *sb, void *data, int silent)
 	cache->sb = sb;
 	cache->bdev = sb->s_bdev;
 	cache->commit_ms = 1000;
+	cache->max_rbufs = 64;
+	cache->cull_pct = 7;
+	cache->run_pct = 10;
+	xa_init(&cache->live);
 	cache->discard = true;
 	mutex_init(&cache->lock);
 	spin_lock_init(&cache->object_list_lock);
@@ -189,7 +228,7 @@ static int cachestore_fill_super(struct super_block *sb, void *data, int silent)
 	if (!sb_set_blocksize(sb, CSF_BLOCK_SIZE)) {
 		pr_err("cachestore: %pg: logical block size %u is over %u\n",
 		       sb->s_bdev, bdev_logical_block_size(sb->s_bdev),
-		       CSF_BLOCK_SIZE);
+		       (unsigned int)CSF_BLOCK_SIZE);
 		return -EINVAL;
 	}
 
@@ -249,6 +288,8 @@ static void cachestore_kill_sb(struct super_block *sb)
 	if (sb->s_root)
 		d_genocide(sb->s_root);	/* the stats file's pinned dentry */
 	kill_block_super(sb);
+	if (cache)
+		xa_destroy(&cache->live);
 	kfree(cache);
 }
 

@@ -2,11 +2,12 @@
 # The main job inside the VM: NFSv3 on loopback (with emulated network
 # latency), a file read with fio cold and warm, once per cache configuration,
 # all in one run.  Writes a table to /results/demo.txt.
-#   args: FILE_MIB DELAY_MS RATE CONFIGS...   (configs: nocache cachefiles)
+#   args: FILE_MIB DELAY_MS RATE CONFIGS...
+#   configs: nocache cachefiles cachestore
 . "$CS_REPO/tests/vm/lib.sh"
 mib=${1:-256} delay=${2:-1} rate=${3:-1gbit}
 shift 3 || true
-configs=${*:-nocache cachefiles}
+configs=${*:-nocache cachefiles cachestore}
 
 nfs_server /srv/export "$CS_DISK_EXPORT"
 mkdata /srv/export/warmup 32 7
@@ -22,7 +23,7 @@ fio_read() {
 }
 
 # Raw device read speed of the cache disk, for scale.
-raw=$(fio --name=raw --filename="$CS_DISK_FSCACHE" --rw=read --bs=1M --size=256M \
+raw=$(fio --name=raw --filename="$CS_DISK_CSTORE" --rw=read --bs=1M --size=256M \
 	--direct=1 --readonly --ioengine=psync --output-format=json 2>/dev/null |
 	python3 -c 'import json,sys; j=json.load(sys.stdin); print("%.1f" % (j["jobs"][0]["read"]["bw"] / 1024))')
 
@@ -32,6 +33,7 @@ for c in $configs; do
 	case $c in
 	nocache) mkdir -p $mnt; mount -t nfs -o vers=3,$opts 127.0.0.1:/srv/export $mnt ;;
 	cachefiles) cachefiles_bind "$CS_DISK_FSCACHE"; nfs_mount 3 /srv/export $mnt $opts ;;
+	cachestore) cachestore_bind "$CS_DISK_CSTORE" /mnt/cstore; nfs_mount 3 /srv/export $mnt $opts ;;
 	*) fail "unknown config $c" ;;
 	esac
 	# TCG translates code on first use: warm the code paths up first.
@@ -46,6 +48,8 @@ for c in $configs; do
 	printf '%-12s %12s %12s %14s\n' "$c" "$cold" "$warm" "$(( ${ok1:-0} - ${ok0:-0} ))" >> /results/demo.txt
 	umount $mnt
 	[ $c = cachefiles ] && cachefiles_unbind
+	[ $c = cachestore ] && { cat /mnt/cstore/stats; cachestore_unbind /mnt/cstore; }
+	true
 done
 printf '%-12s %12s %12s %14s\n' "raw disk" "$raw" "-" "-" >> /results/demo.txt
 netem_off

@@ -1,0 +1,41 @@
+#!/bin/bash
+# vm: disks=cache:24M timeout=600
+# Culling inside the kernel: read 40 MiB of NFS files through a 24 MiB
+# cache.  The cache must cull least recently used objects on its own (no
+# daemon), keep free space above its cull mark once settled, keep serving
+# the most recent files warm, and every byte read must be right.
+. "$CS_REPO/tests/vm/lib.sh"
+
+cachestore_bind "$CS_DISK_CACHE" /mnt/cache
+nfs_server /srv/export
+for i in $(seq 1 10); do mkdata /srv/export/f$i 4 $i; done
+(cd /srv/export && sha256sum f*) > /tmp/sums
+nfs_mount 3 /srv/export /mnt/nfs
+
+for i in $(seq 1 10); do
+	(cd /mnt/nfs && sha256sum -c --quiet <(grep " f$i\$" /tmp/sums)) || fail "f$i read wrong"
+	sleep 1.2	# let a commit interval pass: culling runs in the commit worker
+done
+sync -f /mnt/cache
+stat=$(cat /mnt/cache/stats)
+echo "$stat" | grep -E 'blocks_|objects_live|culls|write_fail'
+culls=$(echo "$stat" | awk '$1 == "culls:" { print $2 }')
+free=$(echo "$stat" | awk '$1 == "blocks_free:" { print $2 }')
+data=$(echo "$stat" | awk '$1 == "blocks_data:" { print $2 }')
+[ "$culls" -gt 0 ] || fail "no object was culled"
+[ "$(fscache_stat NoSpace cull)" -gt 0 ] || fail "fscache's cull counter did not move"
+log "culled $culls objects; $free of $data blocks free"
+
+# The most recent file is warm; everything still reads right.
+drop_caches
+ok0=$(nfs_fsc_stat /mnt/nfs 0)
+(cd /mnt/nfs && sha256sum -c --quiet <(grep " f10\$" /tmp/sums)) || fail "f10 read wrong (warm)"
+ok1=$(nfs_fsc_stat /mnt/nfs 0)
+log "warm f10: $((ok1 - ok0)) pages from the cache"
+[ $((ok1 - ok0)) -ge 1024 ] || fail "f10 not served from the cache after culling"
+drop_caches
+(cd /mnt/nfs && sha256sum -c --quiet /tmp/sums) || fail "a file read wrong after culling"
+umount /mnt/nfs
+cachestore_unbind /mnt/cache
+"$CS_REPO/build/bin/fsck.cachestore" -n "$CS_DISK_CACHE" || fail "fsck after culling: exit $?"
+log ok
