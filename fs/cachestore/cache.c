@@ -6,6 +6,7 @@
 #include <trace/events/fscache.h>
 #include <linux/timekeeping.h>
 #include "internal.h"
+#include "trace.h"
 
 u64 cachestore_now(void)
 {
@@ -70,6 +71,9 @@ int cachestore_commit(struct cachestore_cache *cache)
 	held = csf_frees_held(cache->fs);
 	era = cache->io_era;
 	cache->io_era ^= 1;
+	if (trace_cachestore_commit_enabled() && !csf_statfs(cache->fs, &st))
+		trace_cachestore_commit(atomic64_read(&cache->stats.commits) + 1,
+					held, st.journal_used, ret);
 	mutex_unlock(&cache->lock);
 	if (ret) {
 		atomic64_inc(&cache->stats.commit_errors);
@@ -228,6 +232,7 @@ void cachestore_withdraw_cache(struct cachestore_cache *cache)
 	cachestore_withdraw_volumes(cache);
 
 	cache->withdrawing = true;
+	wait_event(cache->io_wait, !atomic_read(&cache->wb_inflight));
 	cancel_delayed_work_sync(&cache->commit_work);
 	flush_workqueue(cache->wq);
 	if (!cachestore_commit(cache)) {

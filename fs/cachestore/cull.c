@@ -11,6 +11,7 @@
  * reusable only after the commit that frees it (see cachestore_commit()).
  */
 #include "internal.h"
+#include "trace.h"
 
 #define CACHESTORE_CULL_BATCH	16
 #define CACHESTORE_CULL_ROUND	256	/* victims per commit interval */
@@ -75,6 +76,7 @@ int cachestore_cull(struct cachestore_cache *cache)
 			if (csf_obj_delete(cache->fs, ids[i], info->gen))
 				continue;
 			culled++;
+			trace_cachestore_cull(ids[i], info->gen, st.free_blocks);
 			atomic64_inc(&cache->stats.culls);
 			fscache_count_culled();
 		}

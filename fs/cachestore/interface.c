@@ -5,6 +5,7 @@
  */
 #include <linux/slab.h>
 #include "internal.h"
+#include "trace.h"
 
 static atomic_t cachestore_object_debug_id;
 
@@ -29,8 +30,8 @@ static bool cachestore_lookup_cookie(struct fscache_cookie *cookie)
 	struct cachestore_volume *volume = cookie->volume->cache_priv;
 	struct cachestore_object *object;
 	struct csf_obj_info *info;
-	bool found = false;
-	u32 objid, gen;
+	bool found = false, stale = false;
+	u32 objid = 0, gen = 0;
 	int ret;
 
 	if (!volume)
@@ -60,6 +61,7 @@ static bool cachestore_lookup_cookie(struct fscache_cookie *cookie)
 			csf_obj_touch(cache->fs, objid, gen, object->stamp);
 		} else if (!ret) {
 			/* Stale: a new generation replaces the old content. */
+			stale = true;
 			ret = csf_obj_invalidate(cache->fs, objid, gen,
 						 fscache_get_aux(cookie),
 						 cookie->aux_len,
@@ -82,6 +84,8 @@ static bool cachestore_lookup_cookie(struct fscache_cookie *cookie)
 	kfree(info);
 
 	if (ret) {
+		trace_cachestore_lookup(cookie->debug_id, objid, gen,
+					CACHESTORE_LOOKUP_FAIL, ret);
 		if (ret == -ENOSPC) {
 			fscache_count_no_create_space();
 			cachestore_kick_commit(cache);	/* it culls */
@@ -102,6 +106,10 @@ static bool cachestore_lookup_cookie(struct fscache_cookie *cookie)
 	list_add(&object->cache_link, &cache->object_list);
 	spin_unlock(&cache->object_list_lock);
 
+	trace_cachestore_lookup(cookie->debug_id, objid, gen,
+				found ? CACHESTORE_LOOKUP_HIT :
+				stale ? CACHESTORE_LOOKUP_STALE :
+				CACHESTORE_LOOKUP_NEW, 0);
 	if (found) {
 		atomic64_inc(&cache->stats.lookup_hits);
 		clear_bit(FSCACHE_COOKIE_NO_DATA_TO_READ, &cookie->flags);
@@ -206,7 +214,7 @@ static bool cachestore_invalidate_cookie(struct fscache_cookie *cookie)
 {
 	struct cachestore_object *object = cookie->cache_priv;
 	struct cachestore_cache *cache = object->volume->cache;
-	u32 gen;
+	u32 gen = 0;
 	int ret = 0;
 
 	mutex_lock(&cache->lock);
@@ -216,6 +224,8 @@ static bool cachestore_invalidate_cookie(struct fscache_cookie *cookie)
 					 fscache_get_aux(cookie),
 					 cookie->aux_len, cookie->object_size,
 					 &gen);
+		trace_cachestore_invalidate(object->objid, object->gen, gen,
+					    cookie->object_size, ret);
 		if (!ret)
 			object->gen = gen;
 	}

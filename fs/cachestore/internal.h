@@ -70,6 +70,8 @@ struct cachestore_cache {
 	struct delayed_work	commit_work;
 	struct workqueue_struct	*wq;		/* commit and I/O completion */
 	bool			dead;		/* I/O error: stop writing */
+	atomic_t		wb_inflight;	/* write-behind pages */
+	unsigned int		max_wb_pages;
 	atomic_t		nr_rbufs;	/* granule read buffers */
 	unsigned int		max_rbufs;
 

@@ -11,6 +11,7 @@
 #include <linux/uio.h>
 #include <trace/events/fscache.h>
 #include "internal.h"
+#include "trace.h"
 
 struct cachestore_run {
 	u64	page;		/* first page of the object */
@@ -34,6 +35,9 @@ struct cachestore_io {
 	u32			objid, gen;
 	u32			nr_runs;
 	u32			cap;		/* runs[] allocated */
+	bool			behind;		/* write-behind of a copy */
+	struct page		*wb_page;
+	struct bio_vec		wb_bvec;
 	struct cachestore_run	runs[];
 };
 
@@ -55,6 +59,13 @@ static struct cachestore_io *cachestore_io_alloc(u32 cap)
 
 static void cachestore_io_free(struct cachestore_io *io)
 {
+	if (io->behind) {
+		struct cachestore_cache *cache = io->cache;
+
+		__free_page(io->wb_page);
+		if (atomic_dec_and_test(&cache->wb_inflight))
+			wake_up_all(&cache->io_wait);
+	}
 	if (io->cap <= CACHESTORE_SMALL_RUNS)
 		kmem_cache_free(cachestore_io_small, io);
 	else
@@ -165,6 +176,8 @@ static void cachestore_io_finish(struct cachestore_io *io)
 	if (io->term_func) {
 		io->term_func(io->term_priv, ret, true);
 		cachestore_io_free(io);
+	} else if (io->behind) {
+		cachestore_io_free(io);
 	}
 }
 
@@ -179,7 +192,7 @@ static void cachestore_io_put(struct cachestore_io *io)
 {
 	if (!atomic_dec_and_test(&io->pending))
 		return;
-	if (io->term_func) {
+	if (io->term_func || io->behind) {
 		INIT_WORK(&io->work, cachestore_io_worker);
 		queue_work(io->cache->wq, &io->work);
 	} else {
@@ -251,9 +264,11 @@ static int cachestore_run_io(struct cachestore_io *io, struct iov_iter *iter,
 	err = cachestore_submit(io, iter, first_page);
 	if (err)
 		cmpxchg(&io->error, 0, err);
-	if (io->term_func) {
-		cachestore_io_put(io);
-		return -EIOCBQUEUED;
+	if (io->term_func || io->behind) {
+		bool behind = io->behind;
+
+		cachestore_io_put(io);	/* @io may be gone after this */
+		return behind ? 0 : -EIOCBQUEUED;
 	}
 	cachestore_io_put(io);
 	wait_for_completion(&io->done);
@@ -368,6 +383,24 @@ static struct cachestore_rbuf *cachestore_rbuf_fill(struct cachestore_cache *cac
 	struct cachestore_io io = {};
 	u64 first, p, end;
 	int nr = 0, seq, ret = 0, i;
+
+	/* A miss is the common case while a file is being cached: answer it
+	 * before allocating a buffer.
+	 */
+	mutex_lock(&cache->lock);
+	ret = object->objid && !cache->dead ? 0 : -ENODATA;
+	if (!ret) {
+		bool present;
+		u32 run;
+
+		ret = csf_obj_query(cache->fs, object->objid, object->gen, page,
+				    1, &present, &run);
+		if (!ret && !present)
+			ret = -ENODATA;
+	}
+	mutex_unlock(&cache->lock);
+	if (ret)
+		return ret == -ENODATA ? ERR_PTR(-ENODATA) : NULL;
 
 	rb = cachestore_rbuf_alloc(cache);
 	if (!rb)
@@ -549,8 +582,11 @@ static int cachestore_read(struct netfs_cache_resources *cres, loff_t start_pos,
 	if (!term_func && npages == 1 && read_hole == NETFS_READ_HOLE_FAIL &&
 	    cache->max_rbufs) {
 		ret = cachestore_read_buffered(cres, object, page, iter);
-		if (ret <= 0)
+		if (ret <= 0) {
+			trace_cachestore_read(object->objid, object->gen,
+					      start_pos, len, ret);
 			return ret;
+		}
 	}
 	cap = min_t(u64, npages, 256);
 	io = cachestore_io_alloc(cap);
@@ -605,6 +641,8 @@ static int cachestore_read(struct netfs_cache_resources *cres, loff_t start_pos,
 	mutex_unlock(&cache->lock);
 
 	if (ret) {
+		trace_cachestore_read(object->objid, object->gen, start_pos, len,
+				      ret);
 		if (ret == -ENODATA)
 			atomic64_add(npages, &cache->stats.read_miss_pages);
 		cachestore_io_free(io);
@@ -612,12 +650,15 @@ static int cachestore_read(struct netfs_cache_resources *cres, loff_t start_pos,
 	}
 	atomic64_add(npages, &cache->stats.read_hit_pages);
 	atomic64_add(npages, &cache->stats.read_pages);
+	trace_cachestore_read(io->objid, io->gen, start_pos, len, 0);
 	return cachestore_run_io(io, iter, page);
 }
 
 /*
  * Write to the cache.  Blocks are allocated here; the pages become present
- * only once the write has completed (and durable at the next commit).
+ * only once the write has completed (and durable at the next commit).  A
+ * synchronous one-page write (NFS) is copied and written behind, up to
+ * max_wb_pages in flight.
  */
 static int cachestore_write(struct netfs_cache_resources *cres,
 			    loff_t start_pos, struct iov_iter *iter,
@@ -627,6 +668,7 @@ static int cachestore_write(struct netfs_cache_resources *cres,
 	struct fscache_cookie *cookie = fscache_cres_cookie(cres);
 	struct cachestore_cache *cache;
 	struct cachestore_io *io;
+	struct iov_iter wb_iter;
 	size_t len = iov_iter_count(iter);
 	u64 page, npages;
 	u32 cap;
@@ -649,6 +691,33 @@ static int cachestore_write(struct netfs_cache_resources *cres,
 	io->term_priv = term_priv;
 	io->len = len;
 
+	/*
+	 * NFS writes one page and waits.  Copy it and let the caller go on:
+	 * the page becomes present when the write completes, as always.
+	 */
+	if (!term_func && npages == 1 &&
+	    atomic_inc_return(&cache->wb_inflight) <= cache->max_wb_pages) {
+		io->wb_page = alloc_page(GFP_NOFS);
+		if (io->wb_page &&
+		    copy_page_from_iter(io->wb_page, 0, CACHESTORE_PAGE, iter) ==
+		    CACHESTORE_PAGE) {
+			io->behind = true;
+			io->wb_bvec.bv_page = io->wb_page;
+			io->wb_bvec.bv_offset = 0;
+			io->wb_bvec.bv_len = CACHESTORE_PAGE;
+			iov_iter_bvec(&wb_iter, WRITE, &io->wb_bvec, 1,
+				      CACHESTORE_PAGE);
+			iter = &wb_iter;
+		} else {
+			if (io->wb_page)
+				__free_page(io->wb_page);
+			atomic_dec(&cache->wb_inflight);
+			return cachestore_fail(term_func, term_priv, -ENOMEM);
+		}
+	} else if (!term_func && npages == 1) {
+		atomic_dec(&cache->wb_inflight);
+	}
+
 	mutex_lock(&cache->lock);
 	cachestore_rbuf_drop(object);
 	if (!object->objid || cache->dead)
@@ -666,8 +735,12 @@ static int cachestore_write(struct netfs_cache_resources *cres,
 		ret = 0;
 	}
 	mutex_unlock(&cache->lock);
+	if (!ret)
+		set_bit(FSCACHE_COOKIE_HAVE_DATA, &cookie->flags);
 
 	if (ret) {
+		trace_cachestore_write(object->objid, object->gen, start_pos, len,
+				       ret);
 		if (ret == -ENOSPC) {
 			fscache_count_no_write_space();
 			cachestore_kick_commit(cache);	/* it culls */
@@ -678,6 +751,7 @@ static int cachestore_write(struct netfs_cache_resources *cres,
 		return cachestore_fail(term_func, term_priv, ret);
 	}
 	atomic64_add(npages, &cache->stats.write_pages);
+	trace_cachestore_write(io->objid, io->gen, start_pos, len, 0);
 	return cachestore_run_io(io, iter, page);
 }
 

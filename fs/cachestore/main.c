@@ -6,6 +6,9 @@
 #include <linux/module.h>
 #include "internal.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 static int __init cachestore_init(void)
 {
 	int ret;

@@ -211,6 +211,7 @@ static int cachestore_fill_super(struct super_block *sb, void *data, int silent)
 	cache->bdev = sb->s_bdev;
 	cache->commit_ms = 1000;
 	cache->max_rbufs = 64;
+	cache->max_wb_pages = 1024;
 	cache->cull_pct = 7;
 	cache->run_pct = 10;
 	xa_init(&cache->live);

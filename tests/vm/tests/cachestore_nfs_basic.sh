@@ -7,6 +7,7 @@
 . "$CS_REPO/tests/vm/lib.sh"
 
 cachestore_bind "$CS_DISK_CACHE" /mnt/cache
+echo 1 > /sys/kernel/tracing/events/cachestore/enable || fail "no cachestore tracepoints"
 nfs_server /srv/export
 mkdata /srv/export/data 16
 want=$(sum /srv/export/data)
@@ -28,6 +29,13 @@ warm_pass() {
 	[ $((wr1 - wr0)) -eq 0 ] || fail "warm pass ($1) wrote $((wr1 - wr0)) pages to the cache"
 }
 warm_pass "same binding"
+trace=$(cat /sys/kernel/tracing/trace)
+for ev in lookup write read commit; do
+	n=$(echo "$trace" | grep -c "cachestore_$ev:" || true)
+	log "tracepoint cachestore_$ev: $n events"
+	[ "$n" -gt 0 ] || fail "no cachestore_$ev events traced"
+done
+echo 0 > /sys/kernel/tracing/events/cachestore/enable
 
 umount /mnt/nfs
 cachestore_unbind /mnt/cache
