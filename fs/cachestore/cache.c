@@ -104,7 +104,7 @@ static void cachestore_commit_worker(struct work_struct *work)
 
 	cachestore_commit(cache);
 	if (!cache->withdrawing && !cache->dead)
-		queue_delayed_work(cache->wq, &cache->commit_work,
+		queue_delayed_work(cache->commit_wq, &cache->commit_work,
 				   msecs_to_jiffies(cache->commit_ms));
 }
 
@@ -116,7 +116,7 @@ void cachestore_init_cache(struct cachestore_cache *cache)
 void cachestore_kick_commit(struct cachestore_cache *cache)
 {
 	if (!cache->withdrawing)
-		mod_delayed_work(cache->wq, &cache->commit_work, 0);
+		mod_delayed_work(cache->commit_wq, &cache->commit_work, 0);
 }
 
 /*
@@ -138,7 +138,7 @@ int cachestore_add_cache(struct cachestore_cache *cache)
 		fscache_relinquish_cache(fcache);
 		return ret;
 	}
-	queue_delayed_work(cache->wq, &cache->commit_work,
+	queue_delayed_work(cache->commit_wq, &cache->commit_work,
 			   msecs_to_jiffies(cache->commit_ms));
 	pr_info("cachestore %s: cache on %pg in service\n", cache->tag,
 		cache->bdev);

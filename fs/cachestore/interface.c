@@ -79,6 +79,8 @@ static bool cachestore_lookup_cookie(struct fscache_cookie *cookie)
 	if (!ret) {
 		object->objid = objid;
 		object->gen = gen;
+		/* In use from now on: culling skips it. */
+		ret = xa_err(xa_store(&cache->live, objid, object, GFP_NOFS));
 	}
 	mutex_unlock(&cache->lock);
 	kfree(info);
@@ -96,10 +98,6 @@ static bool cachestore_lookup_cookie(struct fscache_cookie *cookie)
 		goto fail;
 	}
 
-	if (xa_err(xa_store(&cache->live, objid, object, GFP_KERNEL))) {
-		kfree(object);
-		goto fail;
-	}
 	cookie->cache_priv = object;
 	fscache_count_object(cookie->volume->cache);
 	spin_lock(&cache->object_list_lock);

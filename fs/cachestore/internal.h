@@ -68,7 +68,8 @@ struct cachestore_cache {
 	wait_queue_head_t	io_wait;
 
 	struct delayed_work	commit_work;
-	struct workqueue_struct	*wq;		/* commit and I/O completion */
+	struct workqueue_struct	*wq;		/* I/O completion */
+	struct workqueue_struct	*commit_wq;	/* commit, cull, reclaim */
 	bool			dead;		/* I/O error: stop writing */
 	atomic_t		wb_inflight;	/* write-behind pages */
 	unsigned int		max_wb_pages;

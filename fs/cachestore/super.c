@@ -249,9 +249,16 @@ static int cachestore_fill_super(struct super_block *sb, void *data, int silent)
 		strscpy(cache->tag, cache->fs->geo.label[0] ?
 			cache->fs->geo.label : "cachestore", sizeof(cache->tag));
 
-	cache->wq = alloc_workqueue("cachestore-%s", WQ_MEM_RECLAIM | WQ_UNBOUND,
+	/*
+	 * Separate queues: a commit waits for I/O whose completion runs on
+	 * cache->wq, so under memory pressure they must not share a rescuer.
+	 */
+	cache->wq = alloc_workqueue("cachestore-io-%s", WQ_MEM_RECLAIM | WQ_UNBOUND,
 				    0, cache->tag);
-	if (!cache->wq)
+	cache->commit_wq = alloc_workqueue("cachestore-commit-%s",
+					   WQ_MEM_RECLAIM | WQ_UNBOUND, 1,
+					   cache->tag);
+	if (!cache->wq || !cache->commit_wq)
 		return -ENOMEM;
 
 	ret = simple_fill_super(sb, CACHESTORE_SUPER_MAGIC, files);
@@ -285,6 +292,8 @@ static void cachestore_kill_sb(struct super_block *sb)
 			csf_close(cache->fs);
 		if (cache->wq)
 			destroy_workqueue(cache->wq);
+		if (cache->commit_wq)
+			destroy_workqueue(cache->commit_wq);
 	}
 	if (sb->s_root)
 		d_genocide(sb->s_root);	/* the stats file's pinned dentry */
