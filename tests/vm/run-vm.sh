@@ -114,7 +114,7 @@ for boot in $(seq 1 "$boots"); do
 		-nographic -no-reboot -nic none -monitor none \
 		-serial "file:$out/console.$boot.log" \
 		-kernel "$kimg/boot/vmlinuz-$KVER" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 no_timer_check" \
+		-append "console=ttyS0 panic=-1 no_timer_check tsc=reliable clocksource=tsc" \
 		-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
 		-virtfs "local,path=$out,mount_tag=results,security_model=none,multidevs=remap" \
 		${drive_args[@]+"${drive_args[@]}"} > "$out/qemu.$boot.log" 2>&1 &
