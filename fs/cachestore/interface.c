@@ -24,6 +24,27 @@ static bool cachestore_coherent(struct fscache_cookie *cookie,
 	return info->size == cookie->object_size;
 }
 
+/*
+ * Set the object's size on disk, under cache->lock.  Shrinking to inside a
+ * page drops that page too, so that bytes past the new end can never come
+ * back when the object grows again.
+ */
+int cachestore_set_size(struct cachestore_cache *cache,
+			struct cachestore_object *object, u64 size)
+{
+	int ret = 0;
+
+	if (size < object->disk_size && (size & (CACHESTORE_PAGE - 1)))
+		ret = csf_obj_resize(cache->fs, object->objid, object->gen,
+				     round_down(size, CACHESTORE_PAGE));
+	if (!ret)
+		ret = csf_obj_resize(cache->fs, object->objid, object->gen,
+				     size);
+	if (!ret)
+		object->disk_size = size;
+	return ret;
+}
+
 static bool cachestore_lookup_cookie(struct fscache_cookie *cookie)
 {
 	struct cachestore_cache *cache = cachestore_cookie_cache(cookie);
@@ -79,6 +100,7 @@ static bool cachestore_lookup_cookie(struct fscache_cookie *cookie)
 	if (!ret) {
 		object->objid = objid;
 		object->gen = gen;
+		object->disk_size = found ? info->size : cookie->object_size;
 		/* In use from now on: culling skips it. */
 		ret = xa_err(xa_store(&cache->live, objid, object, GFP_NOFS));
 	}
@@ -151,17 +173,16 @@ static void cachestore_withdraw_cookie(struct fscache_cookie *cookie)
 					     object->gen);
 			atomic64_inc(&cache->stats.deletes);
 		} else {
-			if (update) {
+			if (update)
 				ret = csf_obj_set_aux(cache->fs, object->objid,
 						      object->gen,
 						      fscache_get_aux(cookie),
 						      cookie->aux_len);
-				if (!ret)
-					ret = csf_obj_resize(cache->fs,
-							     object->objid,
-							     object->gen,
-							     cookie->object_size);
-			}
+			/* Writes past the end grew it: record the netfs's size. */
+			if (!ret && (update ||
+				     object->disk_size != cookie->object_size))
+				ret = cachestore_set_size(cache, object,
+							  cookie->object_size);
 			if (!ret)
 				ret = csf_obj_set_dirty(cache->fs, object->objid,
 							object->gen, false);
@@ -192,8 +213,7 @@ static void cachestore_resize_cookie(struct netfs_cache_resources *cres,
 	mutex_lock(&cache->lock);
 	cachestore_rbuf_drop(object);
 	if (object->objid && !cache->dead)
-		ret = csf_obj_resize(cache->fs, object->objid, object->gen,
-				     new_size);
+		ret = cachestore_set_size(cache, object, new_size);
 	mutex_unlock(&cache->lock);
 	if (ret && ret != -ESTALE)
 		pr_warn("cachestore %s: object %u: resize error %d\n",
@@ -224,8 +244,10 @@ static bool cachestore_invalidate_cookie(struct fscache_cookie *cookie)
 					 &gen);
 		trace_cachestore_invalidate(object->objid, object->gen, gen,
 					    cookie->object_size, ret);
-		if (!ret)
+		if (!ret) {
 			object->gen = gen;
+			object->disk_size = cookie->object_size;
+		}
 	}
 	mutex_unlock(&cache->lock);
 	atomic64_inc(&cache->stats.invalidates);

@@ -102,6 +102,7 @@ struct cachestore_object {
 	struct list_head	cache_link;
 	u32			objid;		/* under cache->lock */
 	u32			gen;		/* under cache->lock */
+	u64			disk_size;	/* size on disk, under cache->lock */
 	u64			stamp;		/* last access noted, seconds */
 	unsigned int		debug_id;
 	spinlock_t		lock;		/* guards rbuf */
@@ -161,6 +162,8 @@ int cachestore_reclaim(struct cachestore_cache *cache);
 
 /* interface.c */
 extern const struct fscache_cache_ops cachestore_cache_ops;
+int cachestore_set_size(struct cachestore_cache *cache,
+			struct cachestore_object *object, u64 size);
 
 /* io.c */
 bool cachestore_begin_operation(struct netfs_cache_resources *cres,

@@ -724,7 +724,13 @@ static int cachestore_write(struct netfs_cache_resources *cres,
 		ret = -ENOBUFS;
 	else if (READ_ONCE(cookie->inval_counter) != cres->inval_counter)
 		ret = -ESTALE;	/* data of the generation before */
+	else if (page + npages >
+		 DIV_ROUND_UP(object->disk_size, CACHESTORE_PAGE))
+		/* A write past the end: the object grows to hold it. */
+		ret = cachestore_set_size(cache, object, start_pos + len);
 	else
+		ret = 0;
+	if (!ret)
 		ret = cachestore_map(cache, object, page, npages, true,
 				     io->runs, cap);
 	if (ret >= 0) {

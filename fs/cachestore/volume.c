@@ -33,17 +33,24 @@ void cachestore_acquire_volume(struct fscache_volume *vcookie)
 		ret = csf_vol_get(cache->fs, vid, NULL, NULL, coh, &coh_len);
 		if (!ret && (coh_len != vcookie->coherency_len ||
 			     memcmp(coh, vcookie->coherency, coh_len))) {
-			/* The netfs says the whole volume changed. */
-			pr_warn("cachestore %s: volume %*pE: coherency data changed; not caching it\n",
+			/*
+			 * The netfs says the whole volume changed: retire it
+			 * (its objects become unreachable and age out) and
+			 * start an empty one under the same key.
+			 */
+			pr_info("cachestore %s: volume %*pE: coherency data changed; discarding its objects\n",
 				cache->tag, key_len, key);
-			ret = -ESTALE;
+			ret = csf_vol_retire(cache->fs, vid);
+			if (!ret)
+				ret = csf_vol_create(cache->fs, key, key_len,
+						     vcookie->coherency,
+						     vcookie->coherency_len, &vid);
 		}
 	}
 	mutex_unlock(&cache->lock);
 	if (ret) {
-		if (ret != -ESTALE)
-			pr_warn("cachestore %s: volume %*pE: error %d\n",
-				cache->tag, key_len, key, ret);
+		pr_warn("cachestore %s: volume %*pE: error %d; not caching it\n",
+			cache->tag, key_len, key, ret);
 		kfree(volume);
 		return;
 	}

@@ -215,11 +215,12 @@ struct csf_bitmap {
 };
 
 #define CSF_VOL_LIVE		0x1
+#define CSF_VOL_DEAD		0x2	/* retired; its objects are orphans */
 
 /* struct csf_volume - volume id = index in the volume region + 1 */
 struct csf_volume {
 	struct csf_blk_hdr hdr;
-	__le16 flags;			/* CSF_VOL_LIVE */
+	__le16 flags;			/* CSF_VOL_LIVE or CSF_VOL_DEAD */
 	u8 key_len;			/* 1..255, printable ASCII */
 	u8 coh_len;			/* 0..255 */
 	__le32 pad;

@@ -23,6 +23,7 @@
  *   csf_vol_lookup()      volume key -> volume id
  *   csf_vol_create()      add a volume with coherency data
  *   csf_vol_get()/csf_vol_set_coh()  read / replace its coherency data
+ *   csf_vol_retire()      mark it dead (coherency changed): never found again
  *
  * Objects: (objid, gen) names one generation of one object.  A call with a
  * stale gen fails with -ESTALE.
@@ -261,6 +262,7 @@ int csf_vol_create(struct csf_fs *fs, const char *key, u32 len,
 int csf_vol_get(struct csf_fs *fs, u32 vid, char *key, u32 *key_len,
 		void *coh, u32 *coh_len);
 int csf_vol_set_coh(struct csf_fs *fs, u32 vid, const void *coh, u32 len);
+int csf_vol_retire(struct csf_fs *fs, u32 vid);
 bool csf_volkey_valid(const u8 *key, u32 len);
 
 /* csf_index.c */

@@ -329,7 +329,8 @@ static int csf_volume_validate(const struct csf_volume *v)
 {
 	u32 flags = le16_to_cpu(v->flags);
 
-	if (v->pad || (flags & ~CSF_VOL_LIVE) ||
+	if (v->pad || (flags != 0 && flags != CSF_VOL_LIVE &&
+		       flags != CSF_VOL_DEAD) ||
 	    !csf_all_zero(v->reserved, sizeof(v->reserved)))
 		return -EUCLEAN;
 	if (!flags)

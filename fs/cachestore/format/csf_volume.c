@@ -72,7 +72,7 @@ int csf_vol_create(struct csf_fs *fs, const char *key, u32 len,
 		if (ret)
 			return ret;
 		v = (void *)b->data;
-		if (!(le16_to_cpu(v->flags) & CSF_VOL_LIVE))
+		if (!le16_to_cpu(v->flags))	/* a dead slot is never reused */
 			break;
 	}
 	if (i > fs->geo.volume_len)
@@ -108,7 +108,7 @@ int csf_vol_get(struct csf_fs *fs, u32 vid, char *key, u32 *key_len,
 	if (ret)
 		return ret;
 	v = (const void *)b->data;
-	if (!(le16_to_cpu(v->flags) & CSF_VOL_LIVE))
+	if (!(le16_to_cpu(v->flags) & (CSF_VOL_LIVE | CSF_VOL_DEAD)))
 		return -ENOENT;
 	if (key)
 		memcpy(key, v->key, v->key_len);
@@ -143,5 +143,33 @@ int csf_vol_set_coh(struct csf_fs *fs, u32 vid, const void *coh, u32 len)
 	memset(v->coh, 0, sizeof(v->coh));
 	memcpy(v->coh, coh, len);
 	v->coh_len = (u8)len;
+	return 0;
+}
+
+/*
+ * csf_vol_retire - the netfs says everything in volume @vid is stale (its
+ * coherency data changed).  The volume is marked dead: lookups no longer
+ * find it, its slot is never reused (its objects still name it), and its
+ * objects, now unreachable, age out through the LRU like any other.  The
+ * caller then creates a fresh volume under the same key.
+ */
+int csf_vol_retire(struct csf_fs *fs, u32 vid)
+{
+	struct csf_volume *v;
+	struct csf_buf *b;
+	int ret;
+
+	ret = csf_op_begin(fs, 1);
+	if (!ret)
+		ret = csf_vol_blk(fs, vid, &b);
+	if (ret)
+		return ret;
+	v = (void *)b->data;
+	if (!(le16_to_cpu(v->flags) & CSF_VOL_LIVE))
+		return -ENOENT;
+	ret = csf_buf_dirty(fs, b);
+	if (ret)
+		return ret;
+	v->flags = cpu_to_le16(CSF_VOL_DEAD);
 	return 0;
 }
