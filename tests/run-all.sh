@@ -9,7 +9,7 @@
 #
 # usage: run-all.sh [--only SUBSTRING] [--skip-vm]
 # A VM test declares what it needs in a "# vm:" line: disks=NAME:SIZE,...
-# timeout=SEC boots=N mem=MB expect=fail.
+# shares=TAG,... timeout=SEC boots=N mem=MB expect=fail.
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -106,6 +106,8 @@ if [ $skip_vm = 0 ]; then
 			case $d in
 			disks=*) IFS=, read -ra ds <<< "${d#disks=}"
 				 for x in "${ds[@]}"; do args+=(--disk "${x/:/=}"); done ;;
+			shares=*) IFS=, read -ra ds <<< "${d#shares=}"
+				  for x in "${ds[@]}"; do args+=(--share "$x"); done ;;
 			timeout=*) args+=(--timeout "${d#timeout=}") ;;
 			boots=*) args+=(--boots "${d#boots=}") ;;
 			mem=*) args+=(--mem "${d#mem=}") ;;

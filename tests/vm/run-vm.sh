@@ -5,6 +5,10 @@
 # usage: run-vm.sh [options] SCRIPT [ARGS...]
 #   --disk NAME=SIZE     attach a new sparse virtio disk (SIZE as for truncate);
 #                        inside, $CS_DISK_<NAME> names its /dev/vdX
+#   --share TAG[=DIR]    export host directory DIR (default: a new empty
+#                        $OUT/TAG.share) as a writable 9p share with mount tag
+#                        TAG; inside, $CS_SHARE_<TAG> is the tag (mount it
+#                        with mount -t 9p -o trans=virtio,version=9p2000.L)
 #   --boots N            boot N times with the same disks ($CS_BOOT = 1..N)
 #   --timeout SEC        limit for the script in each boot (default 600)
 #   --mem MB             guest memory (default 3072)
@@ -23,10 +27,11 @@ KVER=${KVER:-$("$repo/scripts/kver.sh")}
 CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cachestore}
 kimg="$CACHE/kernel/$KVER"
 
-disks=() boots=1 timeout=600 mem=3072 smp=2 out="" expect_fail=0
+disks=() shares=() boots=1 timeout=600 mem=3072 smp=2 out="" expect_fail=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--disk) disks+=("$2"); shift 2 ;;
+	--share) shares+=("$2"); shift 2 ;;
 	--boots) boots=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
@@ -99,6 +104,19 @@ for d in ${disks[@]+"${disks[@]}"}; do
 	i=$((i + 1))
 done
 
+# --- extra 9p shares -------------------------------------------------------
+share_args=()
+for sh in ${shares[@]+"${shares[@]}"}; do
+	tag=${sh%%=*} dir=$out/${sh%%=*}.share
+	case $sh in *=*) dir=${sh#*=} ;; esac
+	case $tag in hostroot|results|""|*[!A-Za-z0-9_]*)
+		echo "run-vm.sh: bad share tag '$tag'" >&2; exit 2 ;;
+	esac
+	mkdir -p "$dir"
+	share_args+=(-virtfs "local,path=$(cd "$dir" && pwd),mount_tag=$tag,security_model=none,multidevs=remap")
+	disk_env+="export CS_SHARE_${tag^^}=$tag"$'\n'
+done
+
 bad='BUG:|WARNING:|Oops|general protection fault|possible circular locking|hung_task|blocked for more than|rcu_sched self-detected stall|rcu: INFO|Call Trace|KASAN|Kernel panic'
 rc=0
 for boot in $(seq 1 "$boots"); do
@@ -117,6 +135,7 @@ for boot in $(seq 1 "$boots"); do
 		-append "console=ttyS0 panic=-1 no_timer_check tsc=reliable clocksource=tsc" \
 		-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
 		-virtfs "local,path=$out,mount_tag=results,security_model=none,multidevs=remap" \
+		${share_args[@]+"${share_args[@]}"} \
 		${drive_args[@]+"${drive_args[@]}"} > "$out/qemu.$boot.log" 2>&1 &
 	qpid=$!
 	# A kernel problem often wedges the guest: once one shows on the

@@ -1,0 +1,54 @@
+#!/bin/bash
+# vm: disks=cache:1G shares=data timeout=300
+# 9p with cache=fscache over cachestore: files are written into a host share
+# through a plain 9p mount; then, mounted with cache=fscache, the cold read
+# fills the cache (netfs copies to it) and the warm read after drop_caches is
+# served by it (cachestore read_hit_pages rises by the files' pages, fscache
+# IO rd rises, nothing is written to the cache) with the same bytes.
+. "$CS_REPO/tests/vm/lib.sh"
+
+[ -n "${CS_SHARE_DATA:-}" ] || fail "no 9p share: run with --share data (shares=data)"
+cachestore_bind "$CS_DISK_CACHE" /mnt/cache
+opts=trans=virtio,version=9p2000.L
+mkdir -p /mnt/9p
+mount -t 9p -o $opts "$CS_SHARE_DATA" /mnt/9p || fail "mount 9p $CS_SHARE_DATA"
+rm -rf /mnt/9p/*
+mkdata /mnt/9p/a 4 1
+mkdata /mnt/9p/b 1 2
+head -c 5000 /mnt/9p/b > /mnt/9p/c	# a partial page at the end
+declare -A want
+n=0
+for f in a b c; do want[$f]=$(sum /mnt/9p/$f); n=$((n + $(pages /mnt/9p/$f))); done
+umount /mnt/9p
+
+mount -t 9p -o $opts,cache=fscache "$CS_SHARE_DATA" /mnt/9p || fail "mount 9p cache=fscache"
+grep " /mnt/9p " /proc/mounts
+grep -Eq " /mnt/9p 9p .*[,=]fscache[, ]" /proc/mounts || fail "9p is not mounted with cache=fscache"
+check_all() { local f; for f in a b c; do verify /mnt/9p/$f "${want[$f]}"; done; }
+snap() { echo "$(cs_stat /mnt/cache read_hit_pages) $(cs_stat /mnt/cache write_pages) $(fscache_stat IO rd) $(fscache_stat IO wr)"; }
+
+read -ra s0 <<< "$(snap)"
+check_all
+sync
+sleep 2				# netfs copies to the cache in the background
+read -ra s1 <<< "$(snap)"
+log "cold: cachestore write_pages +$((s1[1] - s0[1])) (want >= $n), fscache wr +$((s1[3] - s0[3]))"
+[ $((s1[1] - s0[1])) -ge $n ] || fail "cold read wrote only $((s1[1] - s0[1])) of $n pages to the cache"
+[ $((s1[3] - s0[3])) -gt 0 ] || fail "fscache IO wr did not rise on the cold read"
+
+drop_caches
+read -ra s2 <<< "$(snap)"
+check_all
+read -ra s3 <<< "$(snap)"
+log "warm: cachestore read_hit_pages +$((s3[0] - s2[0])) (want >= $n), fscache rd +$((s3[2] - s2[2])), cachestore write_pages +$((s3[1] - s2[1])), fscache wr +$((s3[3] - s2[3]))"
+[ $((s3[0] - s2[0])) -ge $n ] || fail "warm read: only $((s3[0] - s2[0])) of $n pages from the cache"
+[ $((s3[2] - s2[2])) -gt 0 ] || fail "warm read: fscache IO rd did not rise"
+[ $((s3[1] - s2[1])) -eq 0 ] && [ $((s3[3] - s2[3])) -eq 0 ] ||
+	fail "warm read wrote to the cache"
+cat /mnt/cache/stats
+rm -f /mnt/9p/a /mnt/9p/b /mnt/9p/c
+umount /mnt/9p
+cachestore_unbind /mnt/cache
+cs_fsck "$CS_DISK_CACHE"
+kernel_clean
+log ok
