@@ -28,6 +28,14 @@ fscache_stat() {
 		}' /proc/fs/fscache/stats
 }
 
+# fscache_cache_state NAME: the state letter of cache NAME in
+# /proc/fs/fscache/caches (- P A E W: inactive, preparing, active, I/O error,
+# withdrawn), empty when not listed.  A withdrawn cache stays listed while
+# netfs volumes still hold it.
+fscache_cache_state() {
+	awk -v n="$1" 'NR > 1 && $7 == n { print $6; exit }' /proc/fs/fscache/caches
+}
+
 # nfs_fsc_stat MOUNTPOINT INDEX: the NFS "fsc:" counters of one mount from
 # /proc/self/mountstats: 0 read_ok, 1 read_fail, 2 written_ok, 3 written_fail,
 # 4 uncached.
