@@ -202,7 +202,7 @@ static int scan_journal(struct csf_fs *fs, u64 *lost, u64 *max_seq)
 			if (le32_to_cpu(jd->hdr.magic) != CSF_MAGIC ||
 			    le16_to_cpu(jd->hdr.type) != CSF_T_JDESC ||
 			    csf_blk_verify(jd, CSF_T_JDESC, g->ring_start + pos + i) ||
-			    memcmp(jd->uuid, g->uuid, 16) || seq <= fs->head_seq)
+			    memcmp(jd->uuid, g->uuid, 16) || seq <= fs->replay_end_seq)
 				continue;
 			if (le32_to_cpu(jd->index) == 0)
 				(*lost)++;
@@ -421,7 +421,7 @@ int main(int argc, char **argv)
 		info("Journal is empty\n");
 	if (fs->flags & CSF_FS_BAD_JOURNAL && !no_ckpt)
 		out("Journal transaction %llu is damaged: replay stopped "
-		    "there\n", (unsigned long long)fs->head_seq);
+		    "there\n", (unsigned long long)fs->replay_end_seq);
 	ret = scan_journal(fs, &lost_txns, &lost_max);
 	if (ret == -ECANCELED)
 		fail(FSCK_CANCELED, "cancelled by the user");
@@ -433,7 +433,7 @@ int main(int argc, char **argv)
 		    "at sequence %llu and cannot be replayed\n",
 		    (unsigned long long)lost_txns, lost_txns == 1 ? "" : "s",
 		    (unsigned long long)lost_max, lost_txns == 1 ? "s" : "",
-		    (unsigned long long)fs->head_seq);
+		    (unsigned long long)fs->replay_end_seq);
 		bad_journal = true;
 	}
 

@@ -154,6 +154,7 @@ struct csf_fs {
 	u32 ntxn, nckpt;
 	/* journal */
 	u64 head_pos, head_seq, tail_pos, tail_seq;
+	u64 replay_end_seq;		/* sequence where replay stopped */
 	u64 ckpt_count;
 	u64 max_txn;			/* blocks a transaction may dirty */
 	/* frees not yet allocatable */

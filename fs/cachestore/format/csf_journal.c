@@ -75,6 +75,7 @@ int csf_journal_load(struct csf_fs *fs)
 	fs->ckpt_count = best;
 	fs->head_pos = fs->tail_pos;
 	fs->head_seq = fs->tail_seq;
+	fs->replay_end_seq = fs->tail_seq;
 	return 0;
 }
 
@@ -247,8 +248,20 @@ int csf_journal_replay(struct csf_fs *fs, bool write)
 		return (int)span;
 	fs->head_pos = pos;
 	fs->head_seq = seq;
-	if (!write || !fs->stats.replayed_txns)
+	fs->replay_end_seq = seq;
+	if (!write)
 		return 0;
+	/*
+	 * Replay stopped at the first break.  Past it the ring may still hold
+	 * a complete, valid transaction with the next sequence number (only
+	 * if the device lost or garbled a commit block it had acknowledged);
+	 * a new transaction of the same length at this position would make
+	 * it look like a continuation.  Jump the sequence past anything the
+	 * ring can hold (a transaction takes at least two blocks) and
+	 * checkpoint there, so nothing written before this open can ever be
+	 * replayed again.
+	 */
+	fs->head_seq = seq + fs->geo.ring_len;
 	ret = csf_flush(fs);
 	if (!ret)
 		ret = csf_write_ckpt(fs);
