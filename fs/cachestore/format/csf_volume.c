@@ -121,23 +121,31 @@ int csf_vol_get(struct csf_fs *fs, u32 vid, char *key, u32 *key_len,
 	return 0;
 }
 
-int csf_vol_set_coh(struct csf_fs *fs, u32 vid, const void *coh, u32 len)
+/* Journal a change to live volume @vid: its record, ready to modify. */
+static int csf_vol_modify(struct csf_fs *fs, u32 vid, struct csf_volume **vp)
 {
-	struct csf_volume *v;
 	struct csf_buf *b;
 	int ret;
 
-	if (len > 255)
-		return -EINVAL;
 	ret = csf_op_begin(fs, 1);
 	if (!ret)
 		ret = csf_vol_blk(fs, vid, &b);
 	if (ret)
 		return ret;
-	v = (void *)b->data;
-	if (!(le16_to_cpu(v->flags) & CSF_VOL_LIVE))
+	*vp = (void *)b->data;
+	if (!(le16_to_cpu((*vp)->flags) & CSF_VOL_LIVE))
 		return -ENOENT;
-	ret = csf_buf_dirty(fs, b);
+	return csf_buf_dirty(fs, b);
+}
+
+int csf_vol_set_coh(struct csf_fs *fs, u32 vid, const void *coh, u32 len)
+{
+	struct csf_volume *v;
+	int ret;
+
+	if (len > 255)
+		return -EINVAL;
+	ret = csf_vol_modify(fs, vid, &v);
 	if (ret)
 		return ret;
 	memset(v->coh, 0, sizeof(v->coh));
@@ -156,18 +164,9 @@ int csf_vol_set_coh(struct csf_fs *fs, u32 vid, const void *coh, u32 len)
 int csf_vol_retire(struct csf_fs *fs, u32 vid)
 {
 	struct csf_volume *v;
-	struct csf_buf *b;
 	int ret;
 
-	ret = csf_op_begin(fs, 1);
-	if (!ret)
-		ret = csf_vol_blk(fs, vid, &b);
-	if (ret)
-		return ret;
-	v = (void *)b->data;
-	if (!(le16_to_cpu(v->flags) & CSF_VOL_LIVE))
-		return -ENOENT;
-	ret = csf_buf_dirty(fs, b);
+	ret = csf_vol_modify(fs, vid, &v);
 	if (ret)
 		return ret;
 	v->flags = cpu_to_le16(CSF_VOL_DEAD);
