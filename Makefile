@@ -25,17 +25,10 @@ KMOD_DIRS := $(patsubst %/Kbuild,%,$(wildcard fs/cachestore/Kbuild fs/fscache/Kb
 
 all: modules tools
 
-# Install what is missing, only when something is.
+# Install what is missing (scripts/deps.sh is idempotent and quick when
+# everything is there).
 have-deps:
-	@if [ -z "$(KVER)" ] || [ ! -d "$(KDIR)" ] || \
-	    [ ! -f "$(CACHE)/kernel/$(KVER)/.done" ] || \
-	    ! command -v qemu-system-x86_64 >/dev/null || \
-	    ! [ -f /usr/include/liburing.h ] || ! [ -f /usr/include/xxhash.h ] || \
-	    ! [ -f /usr/include/blkid/blkid.h ] || ! command -v fio >/dev/null || \
-	    ! command -v clang >/dev/null || ! command -v sparse >/dev/null || \
-	    ! command -v cachefilesd >/dev/null || ! [ -x /usr/sbin/rpc.nfsd ]; then \
-		scripts/deps.sh; \
-	fi
+	@scripts/deps.sh
 
 deps:
 	scripts/deps.sh

@@ -11,6 +11,7 @@ PKGS=(
 	# VM and tests
 	qemu-system-x86 busybox-static cpio kmod nfs-kernel-server nfs-common rpcbind
 	cachefilesd e2fsprogs fio iproute2 util-linux dmsetup xxhash
+	openssl python3 procps bc
 )
 
 CACHE=${CACHESTORE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cachestore}
