@@ -2,11 +2,11 @@
 # demo.sh - the main job: in a VM booting the target kernel, serve a file over
 # NFSv3 on loopback with emulated latency, read it with fio cold and warm
 # through each cache configuration, and print a table.
-#   MIB=256 DELAY_MS=1 RATE=1gbit CONFIGS='nocache cachefiles cachestore' scripts/demo.sh
+#   MIB=256 DELAY_MS=5 RATE=100mbit CONFIGS='nocache cachefiles cachestore' scripts/demo.sh
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 out=${OUT:-$repo/build/demo}
-mib=${MIB:-256} delay=${DELAY_MS:-1} rate=${RATE:-1gbit}
+mib=${MIB:-256} delay=${DELAY_MS:-5} rate=${RATE:-100mbit}
 configs=${CONFIGS:-nocache cachefiles cachestore}
 rm -rf "$out"
 echo "demo: booting the VM (file ${mib} MiB, lo delay ${delay} ms, rate $rate); logs in $out"

@@ -5,7 +5,7 @@
 #   args: FILE_MIB DELAY_MS RATE CONFIGS...
 #   configs: nocache cachefiles cachestore
 . "$CS_REPO/tests/vm/lib.sh"
-mib=${1:-256} delay=${2:-1} rate=${3:-1gbit}
+mib=${1:-256} delay=${2:-5} rate=${3:-100mbit}
 shift 3 || true
 configs=${*:-nocache cachefiles cachestore}
 
