@@ -119,8 +119,7 @@ frun 10%
 fcull 7%
 fstop 3%
 CONF
-	cachefilesd -s -f /tmp/cachefilesd.conf ||
-		fail "cachefilesd did not start"
+	cachefilesd_start /tmp/cachefilesd.conf
 	local i
 	for i in $(seq 50); do
 		grep -q vmcache /proc/fs/fscache/caches 2>/dev/null && break
@@ -130,14 +129,30 @@ CONF
 	log "cachefiles bound on $disk ($dir)"
 }
 
+# cachefilesd_start CONF: run the daemon in the foreground of a background
+# job, so that its messages (-s: to stderr, not syslog) land in
+# /tmp/cachefilesd.log, where a test can show why it exited
+cachefilesd_start() {
+	cachefilesd -n -s -f "$1" </dev/null >>/tmp/cachefilesd.log 2>&1 &
+	CACHEFILESD_PID=$!
+	sleep 0.2
+	kill -0 "$CACHEFILESD_PID" 2>/dev/null || {
+		cat /tmp/cachefilesd.log
+		fail "cachefilesd did not start"
+	}
+}
+
+# cachefiles_unbind: stop cachefilesd (which unbinds the cache), unmount
 cachefiles_unbind() {
 	pkill -x cachefilesd || true
 	local i
-	for i in $(seq 100); do
+	for i in $(seq 600); do
 		pgrep -x cachefilesd >/dev/null || break
 		sleep 0.1
 	done
-	umount /var/cache/fscache
+	pgrep -x cachefilesd >/dev/null && fail "cachefilesd still running 60 s after SIGTERM"
+	umount /var/cache/fscache || fail "umount /var/cache/fscache"
+	log "cachefiles unbound"
 }
 
 # --- cachestore ---------------------------------------------------------------
@@ -156,8 +171,11 @@ cachestore_bind() {
 	fi
 	mkdir -p "$mnt"
 	mount -t cachestore ${opts:+-o "$opts"} "$disk" "$mnt" || fail "mount -t cachestore $disk"
-	grep -q cachestore /proc/fs/fscache/caches || fail "cachestore not in /proc/fs/fscache/caches"
-	log "cachestore bound on $disk ($mnt)"
+	local tag
+	tag=$(awk '$1 == "tag:" { print $2 }' "$mnt/stats")
+	awk -v t="$tag" 'NR > 1 && $6 == "A" && $NF == t { f = 1 } END { exit !f }' \
+		/proc/fs/fscache/caches || fail "cache \"$tag\" not active in /proc/fs/fscache/caches"
+	log "cachestore bound on $disk ($mnt), cache tag $tag"
 }
 
 cachestore_unbind() {

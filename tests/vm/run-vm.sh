@@ -3,7 +3,9 @@
 # script inside it.  See "How the VM harness works" in README.md.
 #
 # usage: run-vm.sh [options] SCRIPT [ARGS...]
-#   --disk NAME=SIZE     attach a new sparse virtio disk (SIZE as for truncate);
+#   --disk NAME=SIZE[/LBS]
+#                        attach a new sparse virtio disk (SIZE as for truncate;
+#                        LBS: logical and physical sector size, default 512);
 #                        inside, $CS_DISK_<NAME> names its /dev/vdX
 #   --share TAG[=DIR]    export host directory DIR (default: a new empty
 #                        $OUT/TAG.share) as a writable 9p share with mount tag
@@ -95,11 +97,13 @@ drive_args=() letters=(a b c d e f g h i j k l m n o p)
 i=0
 disk_env=""
 for d in ${disks[@]+"${disks[@]}"}; do
-	name=${d%%=*} size=${d#*=}
+	name=${d%%=*} size=${d#*=} lbs=""
+	case $size in */*) lbs=${size#*/} size=${size%/*} ;; esac
+	case $lbs in ""|512|1024|2048|4096) ;; *) echo "run-vm.sh: --disk $d: sector size must be 512, 1024, 2048 or 4096" >&2; exit 2 ;; esac
 	img="$out/$name.img"
 	[ -f "$img" ] || truncate -s "$size" "$img"
 	drive_args+=(-drive "file=$img,if=none,id=d$i,format=raw,cache=writeback,discard=unmap"
-		     -device "virtio-blk-pci,drive=d$i,serial=$name")
+		     -device "virtio-blk-pci,drive=d$i,serial=$name${lbs:+,logical_block_size=$lbs,physical_block_size=$lbs}")
 	disk_env+="export CS_DISK_${name^^}=/dev/vd${letters[$i]}"$'\n'
 	i=$((i + 1))
 done

@@ -54,20 +54,11 @@ cachefiles_fresh() {
 	cachefiles_bind "$CS_DISK_FS1"
 	SC_MNT=$FS_DIR
 }
-cachefiles_down() {
-	pkill -x cachefilesd || true
-	local i
-	for i in $(seq 600); do
-		pgrep -x cachefilesd >/dev/null || break
-		sleep 0.1
-	done
-	pgrep -x cachefilesd >/dev/null && fail "cachefilesd still running 60 s after SIGTERM"
-	umount "$FS_DIR" || fail "umount $FS_DIR"
-	log "cachefiles unbound"
-}
+cachefiles_down() { cachefiles_unbind; }
 cachefiles_up() {
-	mount -o user_xattr "$CS_DISK_FS1" "$FS_DIR" || fail "mount $CS_DISK_FS1"
-	cachefilesd -s -f /tmp/cachefilesd.conf || fail "cachefilesd did not start"
+	mountpoint -q "$FS_DIR" ||
+		mount -o user_xattr "$CS_DISK_FS1" "$FS_DIR" || fail "mount $CS_DISK_FS1"
+	cachefilesd_start /tmp/cachefilesd.conf
 	local i
 	for i in $(seq 50); do
 		[ "$(active_tag)" = vmcache ] && break
@@ -81,7 +72,11 @@ cachestore_fresh() {
 	SC_MNT=$CS_MNT
 }
 cachestore_down() { cachestore_unbind "$CS_MNT"; }
-cachestore_up() { CS_NOFORMAT=1 cachestore_bind "$CS_DISK_CS1" "$CS_MNT"; }
+cachestore_up() {
+	# a cache withdrawn under its mount (I/O error): unmount it first
+	if mountpoint -q "$CS_MNT"; then cachestore_unbind "$CS_MNT"; fi
+	CS_NOFORMAT=1 cachestore_bind "$CS_DISK_CS1" "$CS_MNT"
+}
 
 # wait_tag_gone TAG: the cache's entry leaves /proc/fs/fscache/caches once
 # no volume uses it; until then a default cache lookup could still find it
@@ -153,6 +148,10 @@ run_one() {
 	# a scenario that failed half-way through an unbind: bind again
 	if [ -z "$(active_tag)" ]; then
 		log "cache not bound after $s: binding it again"
+		if [ "$b" = cachefiles ] && ! pgrep -x cachefilesd >/dev/null; then
+			log "cachefilesd is gone; its messages:"
+			sed 's/^/   | /' /tmp/cachefilesd.log
+		fi
 		for i in $(seq 300); do
 			awk 'NR > 1 && $6 == "W" { f = 1 } END { exit !f }' /proc/fs/fscache/caches || break
 			sleep 0.1
