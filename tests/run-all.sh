@@ -8,7 +8,7 @@
 #   vm     tests/vm/tests/*.sh, each in a fresh VM booting the target kernel
 #
 # usage: run-all.sh [--only SUBSTRING] [--skip-vm]
-# A VM test declares what it needs in a "# vm:" line: disks=NAME:SIZE,...
+# A VM test declares what it needs in a "# vm:" line: disks=NAME:SIZE[/LBS],...
 # shares=TAG,... timeout=SEC boots=N mem=MB expect=fail.
 set -uo pipefail
 
