@@ -7,7 +7,7 @@
 #   lint   scripts/lint.sh (checkpatch --strict, W=1, sparse) on kernel code
 #   vm     tests/vm/tests/*.sh, each in a fresh VM booting the target kernel
 #
-# usage: run-all.sh [--only SUBSTRING] [--skip-vm]
+# usage: run-all.sh [--only "SUBSTRING..."] [--skip-vm]
 # A VM test declares what it needs in a "# vm:" line: disks=NAME:SIZE[/LBS],...
 # shares=TAG,... timeout=SEC boots=N mem=MB expect=fail.
 set -uo pipefail
@@ -26,7 +26,13 @@ done
 
 passed=0 failed=0 failures=()
 t0=$(date +%s)
-selected() { [ -z "$only" ] || [[ $1 == *"$only"* ]]; }
+# --only takes one or more space-separated substrings; any one selects
+selected() {
+	local w
+	[ -z "$only" ] && return 0
+	for w in $only; do [[ $1 == *"$w"* ]] && return 0; done
+	return 1
+}
 
 # record NAME RC SECONDS
 record() {

@@ -73,8 +73,11 @@ struct cachestore_cache {
 	bool			dead;		/* I/O error: stop writing */
 	atomic_t		wb_inflight;	/* write-behind pages */
 	unsigned int		max_wb_pages;
-	atomic_t		nr_rbufs;	/* granule read buffers */
+	atomic_t		nr_rbufs;	/* granule read buffers in use */
 	unsigned int		max_rbufs;
+	spinlock_t		rbuf_pool_lock;	/* guards rbuf_pool, nr_pooled */
+	struct cachestore_rbuf	*rbuf_pool;	/* unused buffers, for reuse */
+	unsigned int		nr_pooled;
 
 	/* culling (cull.c), under lock */
 	struct xarray		live;		/* objid -> object in use */
@@ -119,6 +122,7 @@ struct cachestore_object {
  */
 struct cachestore_rbuf {
 	refcount_t		ref;
+	struct cachestore_rbuf	*next;		/* in the cache's pool */
 	u32			gen;
 	u64			granule;
 	unsigned long		*valid;		/* pages read into the buffer */
@@ -155,6 +159,7 @@ u64 cachestore_now(void);
 void cachestore_rbuf_drop(struct cachestore_object *object);
 void cachestore_rbuf_release(struct cachestore_cache *cache,
 			     struct cachestore_object *object);
+void cachestore_rbuf_pool_drain(struct cachestore_cache *cache);
 
 /* cull.c */
 int cachestore_cull(struct cachestore_cache *cache);

@@ -286,19 +286,59 @@ static int cachestore_fail(netfs_io_terminated_t term_func, void *priv,
 	return err;
 }
 
-static void cachestore_rbuf_put(struct cachestore_cache *cache,
-				struct cachestore_rbuf *rb)
+/*
+ * Up to this many bytes of unused granule buffers are kept for reuse: a
+ * sequential reader moves to a new granule every 64 pages, and allocating
+ * (and, with init_on_alloc, zeroing) 64 pages each time costs as much CPU
+ * as copying them out.  A pooled buffer's pages hold old data, but only
+ * pages marked valid by a completed read are ever copied out.
+ */
+#define CACHESTORE_RBUF_POOL_BYTES	(4U << 20)
+
+static void cachestore_rbuf_free(struct cachestore_rbuf *rb)
 {
 	unsigned int i;
 
-	if (!rb || !refcount_dec_and_test(&rb->ref))
-		return;
 	for (i = 0; i < rb->npages; i++)
 		if (rb->pages[i])
 			__free_page(rb->pages[i]);
 	bitmap_free(rb->valid);
 	kfree(rb);
+}
+
+static void cachestore_rbuf_put(struct cachestore_cache *cache,
+				struct cachestore_rbuf *rb)
+{
+	unsigned int max_pooled;
+
+	if (!rb || !refcount_dec_and_test(&rb->ref))
+		return;
 	atomic_dec(&cache->nr_rbufs);
+	max_pooled = max(1U, CACHESTORE_RBUF_POOL_BYTES >>
+				cache->fs->geo.granule_shift);
+	spin_lock(&cache->rbuf_pool_lock);
+	if (cache->nr_pooled < max_pooled) {
+		bitmap_zero(rb->valid, rb->npages);
+		rb->next = cache->rbuf_pool;
+		cache->rbuf_pool = rb;
+		cache->nr_pooled++;
+		rb = NULL;
+	}
+	spin_unlock(&cache->rbuf_pool_lock);
+	if (rb)
+		cachestore_rbuf_free(rb);
+}
+
+/* Unbind: free the pooled buffers (none is in use any more). */
+void cachestore_rbuf_pool_drain(struct cachestore_cache *cache)
+{
+	struct cachestore_rbuf *rb;
+
+	while ((rb = cache->rbuf_pool)) {
+		cache->rbuf_pool = rb->next;
+		cache->nr_pooled--;
+		cachestore_rbuf_free(rb);
+	}
 }
 
 /* The object's content changes: forget what is buffered, and any fill now
@@ -335,11 +375,23 @@ static struct cachestore_rbuf *cachestore_rbuf_alloc(struct cachestore_cache *ca
 		atomic_dec(&cache->nr_rbufs);
 		return NULL;
 	}
+	spin_lock(&cache->rbuf_pool_lock);
+	rb = cache->rbuf_pool;
+	if (rb) {
+		cache->rbuf_pool = rb->next;
+		cache->nr_pooled--;
+	}
+	spin_unlock(&cache->rbuf_pool_lock);
+	if (rb) {
+		rb->next = NULL;
+		refcount_set(&rb->ref, 1);
+		return rb;
+	}
+
 	rb = kzalloc(struct_size(rb, pages, npages), GFP_NOFS);
 	if (!rb)
 		goto fail;
 	rb->npages = npages;
-	refcount_set(&rb->ref, 1);
 	rb->valid = bitmap_zalloc(npages, GFP_NOFS);
 	if (!rb->valid)
 		goto fail_rb;
@@ -348,11 +400,11 @@ static struct cachestore_rbuf *cachestore_rbuf_alloc(struct cachestore_cache *ca
 		if (!rb->pages[i])
 			goto fail_rb;
 	}
+	refcount_set(&rb->ref, 1);
 	return rb;
 
 fail_rb:
-	cachestore_rbuf_put(cache, rb);
-	return NULL;
+	cachestore_rbuf_free(rb);
 fail:
 	atomic_dec(&cache->nr_rbufs);
 	return NULL;

@@ -218,6 +218,7 @@ static int cachestore_fill_super(struct super_block *sb, void *data, int silent)
 	cache->discard = true;
 	mutex_init(&cache->lock);
 	spin_lock_init(&cache->object_list_lock);
+	spin_lock_init(&cache->rbuf_pool_lock);
 	INIT_LIST_HEAD(&cache->object_list);
 	INIT_LIST_HEAD(&cache->volumes);
 	init_waitqueue_head(&cache->io_wait);
@@ -288,6 +289,7 @@ static void cachestore_kill_sb(struct super_block *sb)
 	if (cache) {
 		if (cache->cache)
 			cachestore_withdraw_cache(cache);
+		cachestore_rbuf_pool_drain(cache);
 		if (cache->fs)
 			csf_close(cache->fs);
 		if (cache->wq)
