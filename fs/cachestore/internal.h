@@ -75,9 +75,11 @@ struct cachestore_cache {
 	unsigned int		max_wb_pages;
 	atomic_t		nr_rbufs;	/* granule read buffers in use */
 	unsigned int		max_rbufs;
-	spinlock_t		rbuf_pool_lock;	/* guards rbuf_pool, nr_pooled */
+	spinlock_t		pool_lock;	/* guards the two pools below */
 	struct cachestore_rbuf	*rbuf_pool;	/* unused buffers, for reuse */
 	unsigned int		nr_pooled;
+	struct list_head	wb_pool;	/* unused write-behind pages */
+	unsigned int		nr_wb_pooled;
 
 	/* culling (cull.c), under lock */
 	struct xarray		live;		/* objid -> object in use */
@@ -159,7 +161,7 @@ u64 cachestore_now(void);
 void cachestore_rbuf_drop(struct cachestore_object *object);
 void cachestore_rbuf_release(struct cachestore_cache *cache,
 			     struct cachestore_object *object);
-void cachestore_rbuf_pool_drain(struct cachestore_cache *cache);
+void cachestore_pools_drain(struct cachestore_cache *cache);
 
 /* cull.c */
 int cachestore_cull(struct cachestore_cache *cache);

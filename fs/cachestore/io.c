@@ -57,12 +57,47 @@ static struct cachestore_io *cachestore_io_alloc(u32 cap)
 	return io;
 }
 
+/*
+ * Pages for write-behind copies come from a small per-cache pool: a fresh
+ * page is zeroed by the allocator (init_on_alloc) only to be overwritten
+ * by the copy at once.
+ */
+#define CACHESTORE_WB_POOL_PAGES	256
+
+static struct page *cachestore_wb_page_get(struct cachestore_cache *cache)
+{
+	struct page *page;
+
+	spin_lock(&cache->pool_lock);
+	page = list_first_entry_or_null(&cache->wb_pool, struct page, lru);
+	if (page) {
+		list_del(&page->lru);
+		cache->nr_wb_pooled--;
+	}
+	spin_unlock(&cache->pool_lock);
+	return page ?: alloc_page(GFP_NOFS);
+}
+
+static void cachestore_wb_page_put(struct cachestore_cache *cache,
+				   struct page *page)
+{
+	spin_lock(&cache->pool_lock);
+	if (cache->nr_wb_pooled < CACHESTORE_WB_POOL_PAGES) {
+		list_add(&page->lru, &cache->wb_pool);
+		cache->nr_wb_pooled++;
+		page = NULL;
+	}
+	spin_unlock(&cache->pool_lock);
+	if (page)
+		__free_page(page);
+}
+
 static void cachestore_io_free(struct cachestore_io *io)
 {
 	if (io->behind) {
 		struct cachestore_cache *cache = io->cache;
 
-		__free_page(io->wb_page);
+		cachestore_wb_page_put(cache, io->wb_page);
 		if (atomic_dec_and_test(&cache->wb_inflight))
 			wake_up_all(&cache->io_wait);
 	}
@@ -316,7 +351,7 @@ static void cachestore_rbuf_put(struct cachestore_cache *cache,
 	atomic_dec(&cache->nr_rbufs);
 	max_pooled = max(1U, CACHESTORE_RBUF_POOL_BYTES >>
 				cache->fs->geo.granule_shift);
-	spin_lock(&cache->rbuf_pool_lock);
+	spin_lock(&cache->pool_lock);
 	if (cache->nr_pooled < max_pooled) {
 		bitmap_zero(rb->valid, rb->npages);
 		rb->next = cache->rbuf_pool;
@@ -324,21 +359,27 @@ static void cachestore_rbuf_put(struct cachestore_cache *cache,
 		cache->nr_pooled++;
 		rb = NULL;
 	}
-	spin_unlock(&cache->rbuf_pool_lock);
+	spin_unlock(&cache->pool_lock);
 	if (rb)
 		cachestore_rbuf_free(rb);
 }
 
-/* Unbind: free the pooled buffers (none is in use any more). */
-void cachestore_rbuf_pool_drain(struct cachestore_cache *cache)
+/* Unbind: free the pooled buffers and pages (none is in use any more). */
+void cachestore_pools_drain(struct cachestore_cache *cache)
 {
 	struct cachestore_rbuf *rb;
+	struct page *page, *tmp;
 
 	while ((rb = cache->rbuf_pool)) {
 		cache->rbuf_pool = rb->next;
 		cache->nr_pooled--;
 		cachestore_rbuf_free(rb);
 	}
+	list_for_each_entry_safe(page, tmp, &cache->wb_pool, lru) {
+		list_del(&page->lru);
+		__free_page(page);
+	}
+	cache->nr_wb_pooled = 0;
 }
 
 /* The object's content changes: forget what is buffered, and any fill now
@@ -375,13 +416,13 @@ static struct cachestore_rbuf *cachestore_rbuf_alloc(struct cachestore_cache *ca
 		atomic_dec(&cache->nr_rbufs);
 		return NULL;
 	}
-	spin_lock(&cache->rbuf_pool_lock);
+	spin_lock(&cache->pool_lock);
 	rb = cache->rbuf_pool;
 	if (rb) {
 		cache->rbuf_pool = rb->next;
 		cache->nr_pooled--;
 	}
-	spin_unlock(&cache->rbuf_pool_lock);
+	spin_unlock(&cache->pool_lock);
 	if (rb) {
 		rb->next = NULL;
 		refcount_set(&rb->ref, 1);
@@ -749,7 +790,7 @@ static int cachestore_write(struct netfs_cache_resources *cres,
 	 */
 	if (!term_func && npages == 1 &&
 	    atomic_inc_return(&cache->wb_inflight) <= cache->max_wb_pages) {
-		io->wb_page = alloc_page(GFP_NOFS);
+		io->wb_page = cachestore_wb_page_get(cache);
 		if (io->wb_page &&
 		    copy_page_from_iter(io->wb_page, 0, CACHESTORE_PAGE, iter) ==
 		    CACHESTORE_PAGE) {
@@ -762,12 +803,15 @@ static int cachestore_write(struct netfs_cache_resources *cres,
 			iter = &wb_iter;
 		} else {
 			if (io->wb_page)
-				__free_page(io->wb_page);
-			atomic_dec(&cache->wb_inflight);
+				cachestore_wb_page_put(cache, io->wb_page);
+			if (atomic_dec_and_test(&cache->wb_inflight))
+				wake_up_all(&cache->io_wait);
+			cachestore_io_free(io);		/* not behind yet */
 			return cachestore_fail(term_func, term_priv, -ENOMEM);
 		}
 	} else if (!term_func && npages == 1) {
-		atomic_dec(&cache->wb_inflight);
+		if (atomic_dec_and_test(&cache->wb_inflight))
+			wake_up_all(&cache->io_wait);
 	}
 
 	mutex_lock(&cache->lock);

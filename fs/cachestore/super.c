@@ -218,7 +218,8 @@ static int cachestore_fill_super(struct super_block *sb, void *data, int silent)
 	cache->discard = true;
 	mutex_init(&cache->lock);
 	spin_lock_init(&cache->object_list_lock);
-	spin_lock_init(&cache->rbuf_pool_lock);
+	spin_lock_init(&cache->pool_lock);
+	INIT_LIST_HEAD(&cache->wb_pool);
 	INIT_LIST_HEAD(&cache->object_list);
 	INIT_LIST_HEAD(&cache->volumes);
 	init_waitqueue_head(&cache->io_wait);
@@ -289,7 +290,7 @@ static void cachestore_kill_sb(struct super_block *sb)
 	if (cache) {
 		if (cache->cache)
 			cachestore_withdraw_cache(cache);
-		cachestore_rbuf_pool_drain(cache);
+		cachestore_pools_drain(cache);
 		if (cache->fs)
 			csf_close(cache->fs);
 		if (cache->wq)
