@@ -82,6 +82,7 @@ int cachestore_commit(struct cachestore_cache *cache)
 	}
 	atomic64_inc(&cache->stats.commits);
 
+	cachestore_wb_submit(cache);	/* queued writes hold their era */
 	wait_event(cache->io_wait, !atomic_read(&cache->io_era_count[era]));
 
 	mutex_lock(&cache->lock);
@@ -232,6 +233,7 @@ void cachestore_withdraw_cache(struct cachestore_cache *cache)
 	cachestore_withdraw_volumes(cache);
 
 	cache->withdrawing = true;
+	cachestore_wb_stop(cache);
 	wait_event(cache->io_wait, !atomic_read(&cache->wb_inflight));
 	cancel_delayed_work_sync(&cache->commit_work);
 	flush_workqueue(cache->wq);

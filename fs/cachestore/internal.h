@@ -73,6 +73,11 @@ struct cachestore_cache {
 	bool			dead;		/* I/O error: stop writing */
 	atomic_t		wb_inflight;	/* write-behind pages */
 	unsigned int		max_wb_pages;
+	spinlock_t		wb_lock;	/* guards wb_queue, nr_wb_queued */
+	struct list_head	wb_queue;	/* write-behind not submitted yet */
+	unsigned int		nr_wb_queued;
+	struct delayed_work	wb_work;	/* submits wb_queue */
+	struct xarray		wb_busy;	/* pblk -> write-behinds of it */
 	atomic_t		nr_rbufs;	/* granule read buffers in use */
 	unsigned int		max_rbufs;
 	spinlock_t		pool_lock;	/* guards the two pools below */
@@ -162,6 +167,11 @@ void cachestore_rbuf_drop(struct cachestore_object *object);
 void cachestore_rbuf_release(struct cachestore_cache *cache,
 			     struct cachestore_object *object);
 void cachestore_pools_drain(struct cachestore_cache *cache);
+
+/* io.c: write-behind */
+void cachestore_wb_init(struct cachestore_cache *cache);
+void cachestore_wb_submit(struct cachestore_cache *cache);
+void cachestore_wb_stop(struct cachestore_cache *cache);
 
 /* cull.c */
 int cachestore_cull(struct cachestore_cache *cache);

@@ -36,6 +36,8 @@ struct cachestore_io {
 	u32			nr_runs;
 	u32			cap;		/* runs[] allocated */
 	bool			behind;		/* write-behind of a copy */
+	struct list_head	wb_link;	/* in cache->wb_queue */
+	bool			wb_tracked;	/* counted in cache->wb_busy */
 	struct page		*wb_page;
 	struct bio_vec		wb_bvec;
 	struct cachestore_run	runs[];
@@ -192,6 +194,87 @@ static ssize_t cachestore_io_result(struct cachestore_io *io)
 	return io->len;
 }
 
+/*
+ * A write-behind returns before its page is on the device, yet a read that
+ * follows a completed synchronous write must find the page.  Blocks with a
+ * write-behind queued or in flight are counted in cache->wb_busy; a read
+ * over such a block submits the queue and waits for them (a miss would be
+ * correct, but needless).
+ */
+static void cachestore_wb_track(struct cachestore_cache *cache,
+				struct cachestore_io *io)
+{
+	unsigned long pblk = io->runs[0].pblk;
+	void *old;
+
+	xa_lock(&cache->wb_busy);
+	old = xa_load(&cache->wb_busy, pblk);
+	io->wb_tracked = !xa_is_err(__xa_store(&cache->wb_busy, pblk,
+				xa_mk_value(old ? xa_to_value(old) + 1 : 1),
+				GFP_NOFS));
+	xa_unlock(&cache->wb_busy);
+}
+
+static void cachestore_wb_untrack(struct cachestore_cache *cache,
+				  unsigned long pblk)
+{
+	void *old;
+
+	xa_lock(&cache->wb_busy);
+	old = xa_load(&cache->wb_busy, pblk);
+	if (old && xa_to_value(old) > 1)
+		__xa_store(&cache->wb_busy, pblk,
+			   xa_mk_value(xa_to_value(old) - 1), GFP_ATOMIC);
+	else
+		__xa_erase(&cache->wb_busy, pblk);
+	xa_unlock(&cache->wb_busy);
+	wake_up_all(&cache->io_wait);
+}
+
+static bool cachestore_wb_busy(struct cachestore_cache *cache,
+			       unsigned long first, unsigned long last)
+{
+	unsigned long index = first;
+
+	return xa_find(&cache->wb_busy, &index, last, XA_PRESENT);
+}
+
+/* Before a read: wait for write-behinds of the blocks it covers. */
+static void cachestore_wb_wait(struct cachestore_cache *cache,
+			       struct cachestore_object *object, u64 page,
+			       u64 npages)
+{
+	struct cachestore_run runs[8];
+	int i, nr = 0;
+
+	if (!atomic_read(&cache->wb_inflight))
+		return;
+	mutex_lock(&cache->lock);
+	while (npages && nr < ARRAY_SIZE(runs) && object->objid && !cache->dead) {
+		u64 pblk;
+		u32 got;
+
+		if (csf_obj_map(cache->fs, object->objid, object->gen, page,
+				false, &pblk, &got) || !got)
+			break;	/* not allocated: nothing being written */
+		got = min_t(u64, got, npages);
+		if (cachestore_wb_busy(cache, pblk, pblk + got - 1)) {
+			runs[nr].pblk = pblk;
+			runs[nr++].npages = got;
+		}
+		page += got;
+		npages -= got;
+	}
+	mutex_unlock(&cache->lock);
+	if (!nr)
+		return;
+	cachestore_wb_submit(cache);
+	for (i = 0; i < nr; i++)
+		wait_event(cache->io_wait,
+			   !cachestore_wb_busy(cache, runs[i].pblk,
+					       runs[i].pblk + runs[i].npages - 1));
+}
+
 /* Completion, in process context. */
 static void cachestore_io_finish(struct cachestore_io *io)
 {
@@ -208,6 +291,8 @@ static void cachestore_io_finish(struct cachestore_io *io)
 		fscache_count_write();
 	else
 		fscache_count_read();
+	if (io->wb_tracked)
+		cachestore_wb_untrack(cache, io->runs[0].pblk);
 	if (io->term_func) {
 		io->term_func(io->term_priv, ret, true);
 		cachestore_io_free(io);
@@ -311,6 +396,85 @@ static int cachestore_run_io(struct cachestore_io *io, struct iov_iter *iter,
 	ret = cachestore_io_result(io);
 	cachestore_io_free(io);
 	return ret < 0 ? ret : 0;
+}
+
+/*
+ * Write-behind copies are queued and submitted in batches under one plug:
+ * NFS hands over one page per call, and a bio each, submitted at once,
+ * costs a device notification (a VM exit under virtio) per page.  The
+ * queue is submitted when it holds CACHESTORE_WB_BATCH pages, one jiffy
+ * after the first page was queued, before a commit waits for I/O, and at
+ * withdrawal.  A queued write holds its I/O era like one in flight.
+ */
+#define CACHESTORE_WB_BATCH	32
+
+void cachestore_wb_submit(struct cachestore_cache *cache)
+{
+	struct cachestore_io *io, *tmp;
+	struct blk_plug plug;
+	LIST_HEAD(batch);
+
+	spin_lock(&cache->wb_lock);
+	list_splice_init(&cache->wb_queue, &batch);
+	cache->nr_wb_queued = 0;
+	spin_unlock(&cache->wb_lock);
+	if (list_empty(&batch))
+		return;
+
+	blk_start_plug(&plug);
+	list_for_each_entry_safe(io, tmp, &batch, wb_link) {
+		struct iov_iter iter;
+		int err;
+
+		list_del(&io->wb_link);
+		iov_iter_bvec(&iter, WRITE, &io->wb_bvec, 1, CACHESTORE_PAGE);
+		err = cachestore_submit(io, &iter, io->runs[0].page);
+		if (err)
+			cmpxchg(&io->error, 0, err);
+		cachestore_io_put(io);	/* @io may be gone after this */
+	}
+	blk_finish_plug(&plug);
+}
+
+static void cachestore_wb_worker(struct work_struct *work)
+{
+	struct cachestore_cache *cache =
+		container_of(to_delayed_work(work), struct cachestore_cache,
+			     wb_work);
+
+	cachestore_wb_submit(cache);
+}
+
+void cachestore_wb_init(struct cachestore_cache *cache)
+{
+	spin_lock_init(&cache->wb_lock);
+	INIT_LIST_HEAD(&cache->wb_queue);
+	xa_init(&cache->wb_busy);
+	INIT_DELAYED_WORK(&cache->wb_work, cachestore_wb_worker);
+}
+
+/* Withdrawal: no more writes come; submit what is queued. */
+void cachestore_wb_stop(struct cachestore_cache *cache)
+{
+	cancel_delayed_work_sync(&cache->wb_work);
+	cachestore_wb_submit(cache);
+}
+
+/* Queue a write-behind io (one page, one run, mapped). */
+static void cachestore_wb_queue(struct cachestore_io *io)
+{
+	struct cachestore_cache *cache = io->cache;
+	unsigned int n;
+
+	atomic_set(&io->pending, 1);
+	spin_lock(&cache->wb_lock);
+	list_add_tail(&io->wb_link, &cache->wb_queue);
+	n = ++cache->nr_wb_queued;
+	spin_unlock(&cache->wb_lock);
+	if (n >= CACHESTORE_WB_BATCH)
+		cachestore_wb_submit(cache);
+	else if (n == 1)
+		queue_delayed_work(cache->wq, &cache->wb_work, 1);
 }
 
 static int cachestore_fail(netfs_io_terminated_t term_func, void *priv,
@@ -672,6 +836,7 @@ static int cachestore_read(struct netfs_cache_resources *cres, loff_t start_pos,
 		return cachestore_fail(term_func, term_priv, -EINVAL);
 	page = start_pos >> CACHESTORE_PAGE_SHIFT;
 	npages = len >> CACHESTORE_PAGE_SHIFT;
+	cachestore_wb_wait(cache, object, page, npages);
 	if (!term_func && npages == 1 && read_hole == NETFS_READ_HOLE_FAIL &&
 	    cache->max_rbufs) {
 		ret = cachestore_read_buffered(cres, object, page, iter);
@@ -834,6 +999,8 @@ static int cachestore_write(struct netfs_cache_resources *cres,
 		io->gen = object->gen;
 		io->nr_runs = ret;
 		io->era = cachestore_io_begin(cache);
+		if (io->behind)
+			cachestore_wb_track(cache, io);
 		ret = 0;
 	}
 	mutex_unlock(&cache->lock);
@@ -854,6 +1021,10 @@ static int cachestore_write(struct netfs_cache_resources *cres,
 	}
 	atomic64_add(npages, &cache->stats.write_pages);
 	trace_cachestore_write(io->objid, io->gen, start_pos, len, 0);
+	if (io->behind) {
+		cachestore_wb_queue(io);
+		return 0;
+	}
 	return cachestore_run_io(io, iter, page);
 }
 

@@ -220,6 +220,7 @@ static int cachestore_fill_super(struct super_block *sb, void *data, int silent)
 	spin_lock_init(&cache->object_list_lock);
 	spin_lock_init(&cache->pool_lock);
 	INIT_LIST_HEAD(&cache->wb_pool);
+	cachestore_wb_init(cache);
 	INIT_LIST_HEAD(&cache->object_list);
 	INIT_LIST_HEAD(&cache->volumes);
 	init_waitqueue_head(&cache->io_wait);
@@ -301,8 +302,10 @@ static void cachestore_kill_sb(struct super_block *sb)
 	if (sb->s_root)
 		d_genocide(sb->s_root);	/* the stats file's pinned dentry */
 	kill_block_super(sb);
-	if (cache)
+	if (cache) {
 		xa_destroy(&cache->live);
+		xa_destroy(&cache->wb_busy);
+	}
 	kfree(cache);
 }
 

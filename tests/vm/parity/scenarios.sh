@@ -65,13 +65,33 @@ sc_nodata() {
 	tfs_err ENODATA read "$1" off=0 len=4k hole=fail
 }
 
-# sc_space: bytes free on the cache (statfs of $SC_MNT)
-sc_space() { stat -f -c '%f %S' "$SC_MNT" | awk '{ print $1 * $2 }'; }
+# sc_space: bytes free on the cache.  cachestore: statfs of its mount.
+# cachefiles: 1 TiB less the blocks its files occupy (du), not the ext4's
+# free count, which ext4's block preallocation makes move by up to 2 MiB
+# more or less than the files' data.
+sc_space() {
+	if [ "$BACKEND" = cachefiles ]; then
+		echo $(((1 << 40) - $(du -sxB1 "$SC_MNT" | cut -f1)))
+	else
+		stat -f -c '%f %S' "$SC_MNT" | awk '{ print $1 * $2 }'
+	fi
+}
 # sc_space_settled: bytes free once frees still in progress (orphans of
-# earlier invalidations, pending commits) have landed: two equal readings
-# 0.5 s apart, after a sync of the cache
+# earlier invalidations, cookies on fscache's LRU, pending commits) have
+# landed: two equal readings 0.5 s apart, after a sync of the cache
 sc_space_settled() {
 	local a b i
+	# fscache keeps unused cookies on its LRU for 10 s before it withdraws
+	# their objects (and a backend frees what was retired or invalidated)
+	for i in $(seq 150); do
+		awk '$1 == "LRU" { exit $3 != "n=0" }' /proc/fs/fscache/stats && break
+		sleep 0.1
+	done
+	# cachefiles: what cachefilesd has still to reap from the graveyard
+	for i in $(seq 100); do
+		[ -d "$SC_MNT/graveyard" ] && [ -n "$(ls -A "$SC_MNT/graveyard")" ] || break
+		sleep 0.1
+	done
 	sync -f "$SC_MNT"
 	a=$(sc_space)
 	for i in $(seq 20); do
