@@ -130,16 +130,25 @@ CONF
 }
 
 # cachefilesd_start CONF: run the daemon in the foreground of a background
-# job, so that its messages (-s: to stderr, not syslog) land in
-# /tmp/cachefilesd.log, where a test can show why it exited
+# job, so that its messages (-s: to stderr, not syslog) and its exit status
+# land in /tmp/cachefilesd.log, where a test can show why it exited.
+# $CACHEFILESD_OPTS adds options (-N: no scanning and culling).
 cachefilesd_start() {
-	cachefilesd -n -s -f "$1" </dev/null >>/tmp/cachefilesd.log 2>&1 &
-	CACHEFILESD_PID=$!
-	sleep 0.2
-	kill -0 "$CACHEFILESD_PID" 2>/dev/null || {
-		cat /tmp/cachefilesd.log
-		fail "cachefilesd did not start"
-	}
+	# shellcheck disable=SC2086
+	# The daemon must not inherit the test's descriptors (an open
+	# test_fscache control file would pin that module).
+	( for fd in $(ls /proc/$BASHPID/fd); do
+		[ "$fd" -gt 2 ] && eval "exec $fd>&-"
+	  done
+	  cachefilesd -n -s ${CACHEFILESD_OPTS:-} -f "$1"
+	  echo "cachefilesd exited with status $?" ) </dev/null >>/tmp/cachefilesd.log 2>&1 &
+	local i
+	for i in $(seq 50); do
+		pgrep -x cachefilesd >/dev/null && return 0
+		sleep 0.1
+	done
+	cat /tmp/cachefilesd.log
+	fail "cachefilesd did not start"
 }
 
 # cachefiles_unbind: stop cachefilesd (which unbinds the cache), unmount
