@@ -196,83 +196,81 @@ static ssize_t cachestore_io_result(struct cachestore_io *io)
 
 /*
  * A write-behind returns before its page is on the device, yet a read that
- * follows a completed synchronous write must find the page.  Blocks with a
- * write-behind queued or in flight are counted in cache->wb_busy; a read
- * over such a block submits the queue and waits for them (a miss would be
- * correct, but needless).
+ * follows a completed synchronous write must find the page.  Pages with a
+ * write-behind queued or in flight are counted in cache->wb_busy, keyed by
+ * object and page (pages 2^32 apart share a key: a needless wait at worst);
+ * a read over such pages submits the queue and waits for them.  The check
+ * takes no lock.
  */
+/* 64-bit only (Kconfig): object id in the upper half of the key */
+static unsigned long cachestore_wb_key(u32 objid, u64 page)
+{
+	return ((unsigned long)objid << 32) | (u32)page;
+}
+
 static void cachestore_wb_track(struct cachestore_cache *cache,
 				struct cachestore_io *io)
 {
-	unsigned long pblk = io->runs[0].pblk;
+	unsigned long key = cachestore_wb_key(io->objid, io->runs[0].page);
 	void *old;
 
 	xa_lock(&cache->wb_busy);
-	old = xa_load(&cache->wb_busy, pblk);
-	io->wb_tracked = !xa_is_err(__xa_store(&cache->wb_busy, pblk,
+	old = xa_load(&cache->wb_busy, key);
+	io->wb_tracked = !xa_is_err(__xa_store(&cache->wb_busy, key,
 				xa_mk_value(old ? xa_to_value(old) + 1 : 1),
 				GFP_NOFS));
 	xa_unlock(&cache->wb_busy);
 }
 
 static void cachestore_wb_untrack(struct cachestore_cache *cache,
-				  unsigned long pblk)
+				  struct cachestore_io *io)
 {
+	unsigned long key = cachestore_wb_key(io->objid, io->runs[0].page);
 	void *old;
 
 	xa_lock(&cache->wb_busy);
-	old = xa_load(&cache->wb_busy, pblk);
+	old = xa_load(&cache->wb_busy, key);
 	if (old && xa_to_value(old) > 1)
-		__xa_store(&cache->wb_busy, pblk,
+		__xa_store(&cache->wb_busy, key,
 			   xa_mk_value(xa_to_value(old) - 1), GFP_ATOMIC);
 	else
-		__xa_erase(&cache->wb_busy, pblk);
+		__xa_erase(&cache->wb_busy, key);
 	xa_unlock(&cache->wb_busy);
 	wake_up_all(&cache->io_wait);
 }
 
-static bool cachestore_wb_busy(struct cachestore_cache *cache,
-			       unsigned long first, unsigned long last)
+/* Any write-behind of pages [page, page + npages) of object @objid? */
+static bool cachestore_wb_busy(struct cachestore_cache *cache, u32 objid,
+			       u64 page, u64 npages)
 {
-	unsigned long index = first;
+	while (npages) {
+		u64 n = min_t(u64, npages, 0x100000000ULL - (u32)page);
+		unsigned long index = cachestore_wb_key(objid, page);
 
-	return xa_find(&cache->wb_busy, &index, last, XA_PRESENT);
+		if (xa_find(&cache->wb_busy, &index, index + n - 1, XA_PRESENT))
+			return true;
+		page += n;
+		npages -= n;
+	}
+	return false;
 }
 
-/* Before a read: wait for write-behinds of the blocks it covers. */
-static void cachestore_wb_wait(struct cachestore_cache *cache,
+/*
+ * Before a read: wait for write-behinds of the pages it covers.  Returns
+ * true if it waited.
+ */
+static bool cachestore_wb_wait(struct cachestore_cache *cache,
 			       struct cachestore_object *object, u64 page,
 			       u64 npages)
 {
-	struct cachestore_run runs[8];
-	int i, nr = 0;
+	u32 objid = READ_ONCE(object->objid);
 
-	if (!atomic_read(&cache->wb_inflight))
-		return;
-	mutex_lock(&cache->lock);
-	while (npages && nr < ARRAY_SIZE(runs) && object->objid && !cache->dead) {
-		u64 pblk;
-		u32 got;
-
-		if (csf_obj_map(cache->fs, object->objid, object->gen, page,
-				false, &pblk, &got) || !got)
-			break;	/* not allocated: nothing being written */
-		got = min_t(u64, got, npages);
-		if (cachestore_wb_busy(cache, pblk, pblk + got - 1)) {
-			runs[nr].pblk = pblk;
-			runs[nr++].npages = got;
-		}
-		page += got;
-		npages -= got;
-	}
-	mutex_unlock(&cache->lock);
-	if (!nr)
-		return;
+	if (!atomic_read(&cache->wb_inflight) || !objid ||
+	    !cachestore_wb_busy(cache, objid, page, npages))
+		return false;
 	cachestore_wb_submit(cache);
-	for (i = 0; i < nr; i++)
-		wait_event(cache->io_wait,
-			   !cachestore_wb_busy(cache, runs[i].pblk,
-					       runs[i].pblk + runs[i].npages - 1));
+	wait_event(cache->io_wait, !cachestore_wb_busy(cache, objid, page, npages));
+	return true;
 }
 
 /* Completion, in process context. */
@@ -292,7 +290,7 @@ static void cachestore_io_finish(struct cachestore_io *io)
 	else
 		fscache_count_read();
 	if (io->wb_tracked)
-		cachestore_wb_untrack(cache, io->runs[0].pblk);
+		cachestore_wb_untrack(cache, io);
 	if (io->term_func) {
 		io->term_func(io->term_priv, ret, true);
 		cachestore_io_free(io);
@@ -836,16 +834,19 @@ static int cachestore_read(struct netfs_cache_resources *cres, loff_t start_pos,
 		return cachestore_fail(term_func, term_priv, -EINVAL);
 	page = start_pos >> CACHESTORE_PAGE_SHIFT;
 	npages = len >> CACHESTORE_PAGE_SHIFT;
-	cachestore_wb_wait(cache, object, page, npages);
 	if (!term_func && npages == 1 && read_hole == NETFS_READ_HOLE_FAIL &&
 	    cache->max_rbufs) {
+		/* The page NFS reads: a miss is checked for write-behind. */
 		ret = cachestore_read_buffered(cres, object, page, iter);
+		if (ret == -ENODATA && cachestore_wb_wait(cache, object, page, 1))
+			ret = cachestore_read_buffered(cres, object, page, iter);
 		if (ret <= 0) {
 			trace_cachestore_read(object->objid, object->gen,
 					      start_pos, len, ret);
 			return ret;
 		}
 	}
+	cachestore_wb_wait(cache, object, page, npages);
 	cap = min_t(u64, npages, 256);
 	io = cachestore_io_alloc(cap);
 	if (!io)
