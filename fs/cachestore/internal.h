@@ -77,7 +77,7 @@ struct cachestore_cache {
 	struct list_head	wb_queue;	/* write-behind not submitted yet */
 	unsigned int		nr_wb_queued;
 	struct delayed_work	wb_work;	/* submits wb_queue */
-	struct xarray		wb_busy;	/* pblk -> write-behinds of it */
+	struct xarray		wb_busy;	/* (objid, page) -> write-behinds */
 	atomic_t		nr_rbufs;	/* granule read buffers in use */
 	unsigned int		max_rbufs;
 	spinlock_t		pool_lock;	/* guards the two pools below */
