@@ -50,14 +50,20 @@ void cachestore_io_error(struct cachestore_cache *cache, int err,
 /*
  * Make everything done so far durable, then release the blocks freed by it
  * once no I/O mapped before the commit is in flight.
+ *
+ * One commit at a time (cache->commit_lock): the commit worker and
+ * ->sync_fs both come here.  Two interleaved commits would flip the era
+ * twice, and the second would release frees once the newer era drained
+ * while I/O of the older one, aimed at those blocks, was still in flight.
  */
-int cachestore_commit(struct cachestore_cache *cache)
+static int cachestore_commit_locked(struct cachestore_cache *cache)
 {
 	struct csf_statfs st;
 	unsigned int era;
 	u64 held;
 	int ret;
 
+	lockdep_assert_held(&cache->commit_lock);
 	mutex_lock(&cache->lock);
 	if (cache->dead) {
 		mutex_unlock(&cache->lock);
@@ -94,6 +100,16 @@ int cachestore_commit(struct cachestore_cache *cache)
 			cachestore_io_error(cache, ret, "journal checkpoint");
 	}
 	mutex_unlock(&cache->lock);
+	return ret;
+}
+
+int cachestore_commit(struct cachestore_cache *cache)
+{
+	int ret;
+
+	mutex_lock(&cache->commit_lock);
+	ret = cachestore_commit_locked(cache);
+	mutex_unlock(&cache->commit_lock);
 	return ret;
 }
 

@@ -14,7 +14,9 @@
  *  - Freed blocks: the library holds blocks freed by a committed transaction
  *    until cachestore_commit() has seen every data I/O mapped before that
  *    commit finish (two I/O eras, flipped at each commit), so a block is never
- *    reused while an I/O started for its previous owner is in flight.
+ *    reused while an I/O started for its previous owner is in flight.  This
+ *    needs one commit at a time: cache->commit_lock, taken outside
+ *    cache->lock, serialises cachestore_commit().
  */
 #ifndef _CACHESTORE_INTERNAL_H
 #define _CACHESTORE_INTERNAL_H
@@ -50,6 +52,7 @@ struct cachestore_cache {
 	struct block_device	*bdev;
 	struct csf_fs		*fs;		/* format library state */
 	struct mutex		lock;		/* serialises csf_* calls */
+	struct mutex		commit_lock;	/* one cachestore_commit() */
 	spinlock_t		object_list_lock;
 	struct list_head	object_list;
 	struct list_head	volumes;

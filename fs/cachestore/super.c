@@ -217,6 +217,7 @@ static int cachestore_fill_super(struct super_block *sb, void *data, int silent)
 	xa_init(&cache->live);
 	cache->discard = true;
 	mutex_init(&cache->lock);
+	mutex_init(&cache->commit_lock);
 	spin_lock_init(&cache->object_list_lock);
 	spin_lock_init(&cache->pool_lock);
 	INIT_LIST_HEAD(&cache->wb_pool);
