@@ -34,17 +34,62 @@ void cachestore_io_end(struct cachestore_cache *cache, unsigned int era)
 		wake_up_all(&cache->io_wait);
 }
 
+static void cachestore_offline(struct cachestore_cache *cache)
+{
+	cache->dead = true;
+	if (cache->cache)
+		fscache_io_error(cache->cache);
+}
+
 void cachestore_io_error(struct cachestore_cache *cache, int err,
 			 const char *what)
 {
 	atomic64_inc(&cache->stats.io_errors);
 	if (cache->dead)
 		return;
-	cache->dead = true;
 	pr_err("cachestore %s: I/O error %d (%s): cache taken offline\n",
 	       cache->tag, err, what);
-	if (cache->cache)
-		fscache_io_error(cache->cache);
+	cachestore_offline(cache);
+}
+
+/*
+ * A metadata operation (csf_*) failed.  The library fails the errors a cache
+ * expects (no space, a stale generation, no such object, too big) before it
+ * changes anything, so the running transaction is intact.  Any other error
+ * may come half way through an operation: the running transaction is
+ * dropped (csf_abort() restores the committed images) and the cache goes
+ * offline, because objects in memory may name what was rolled back.  Every
+ * later read misses; fsck.cachestore and a new bind bring it back.
+ * Called with cache->lock held; returns @err.
+ */
+int cachestore_meta_error(struct cachestore_cache *cache, int err,
+			  const char *what)
+{
+	lockdep_assert_held(&cache->lock);
+	switch (err) {
+	case 0:
+	case -ENOSPC:
+	case -ESTALE:
+	case -ENOENT:
+	case -E2BIG:
+		return err;
+	}
+	return cachestore_meta_fatal(cache, err, what);
+}
+
+/* As cachestore_meta_error(), for a failure no error code excuses. */
+int cachestore_meta_fatal(struct cachestore_cache *cache, int err,
+			  const char *what)
+{
+	lockdep_assert_held(&cache->lock);
+	csf_abort(cache->fs);
+	atomic64_inc(&cache->stats.commit_errors);
+	if (cache->dead)
+		return err;
+	pr_err("cachestore %s: %s failed with error %d: running transaction dropped, cache taken offline (check it with fsck.cachestore)\n",
+	       cache->tag, what, err);
+	cachestore_offline(cache);
+	return err;
 }
 
 /*

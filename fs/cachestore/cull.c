@@ -54,7 +54,7 @@ int cachestore_cull(struct cachestore_cache *cache)
 
 	while (culled < CACHESTORE_CULL_ROUND) {
 		/* Reclaim first: dying objects may already free enough. */
-		ret = csf_reclaim(cache->fs, CACHESTORE_RECLAIM_BUDGET);
+		ret = cachestore_reclaim(cache);
 		if (ret < 0)
 			return ret;
 		ret = csf_statfs(cache->fs, &st);
@@ -66,15 +66,26 @@ int cachestore_cull(struct cachestore_cache *cache)
 		}
 		n = csf_cull_pick(cache->fs, CACHESTORE_CULL_BATCH,
 				  cachestore_cull_skip, cache, ids);
-		if (n <= 0)
+		if (n < 0)
+			return cachestore_meta_fatal(cache, n, "cull pick");
+		if (!n)
 			break;	/* everything left is in use */
 		for (i = 0; i < n; i++) {
 			struct csf_obj_info *info = &cache->cull_info;
 
-			if (csf_obj_get(cache->fs, ids[i], info))
-				continue;
-			if (csf_obj_delete(cache->fs, ids[i], info->gen))
-				continue;
+			/*
+			 * The LRU named a live object: it must read and
+			 * delete.  If it does not, the metadata disagree
+			 * with themselves; picking again would find the
+			 * same victim for ever, under cache->lock.
+			 */
+			ret = csf_obj_get(cache->fs, ids[i], info);
+			if (!ret)
+				ret = csf_obj_delete(cache->fs, ids[i],
+						     info->gen);
+			if (ret)
+				return cachestore_meta_fatal(cache, ret,
+							     "culling an object");
 			culled++;
 			trace_cachestore_cull(ids[i], info->gen, st.free_blocks);
 			atomic64_inc(&cache->stats.culls);
@@ -91,5 +102,7 @@ int cachestore_reclaim(struct cachestore_cache *cache)
 {
 	int ret = csf_reclaim(cache->fs, CACHESTORE_RECLAIM_BUDGET);
 
-	return ret < 0 ? ret : 0;
+	if (ret < 0)
+		return cachestore_meta_fatal(cache, ret, "reclaiming storage");
+	return 0;
 }

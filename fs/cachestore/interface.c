@@ -73,13 +73,19 @@ static bool cachestore_lookup_cookie(struct fscache_cookie *cookie)
 
 	atomic64_inc(&cache->stats.lookups);
 	mutex_lock(&cache->lock);
-	ret = csf_obj_lookup(cache->fs, volume->vid, fscache_get_key(cookie),
+	ret = cache->dead ? -EIO :
+	      csf_obj_lookup(cache->fs, volume->vid, fscache_get_key(cookie),
 			     cookie->key_len, &objid, &gen);
 	if (!ret) {
 		ret = csf_obj_get(cache->fs, objid, info);
 		if (!ret && cachestore_coherent(cookie, info)) {
 			found = true;
-			csf_obj_touch(cache->fs, objid, gen, object->stamp);
+			ret = cachestore_meta_error(cache,
+						    csf_obj_touch(cache->fs, objid, gen,
+								  object->stamp),
+						    "noting an access");
+			if (ret == -ENOSPC)
+				ret = 0;	/* the LRU position is a hint */
 		} else if (!ret) {
 			/* Stale: a new generation replaces the old content. */
 			stale = true;
@@ -97,6 +103,8 @@ static bool cachestore_lookup_cookie(struct fscache_cookie *cookie)
 		if (!ret)
 			atomic64_inc(&cache->stats.creates);
 	}
+	if (ret && !cache->dead)
+		cachestore_meta_error(cache, ret, "looking up an object");
 	if (!ret) {
 		object->objid = objid;
 		object->gen = gen;
@@ -187,6 +195,7 @@ static void cachestore_withdraw_cookie(struct fscache_cookie *cookie)
 				ret = csf_obj_set_dirty(cache->fs, object->objid,
 							object->gen, false);
 		}
+		cachestore_meta_error(cache, ret, "withdrawing an object");
 	}
 	mutex_unlock(&cache->lock);
 	if (ret && ret != -ESTALE)
@@ -212,14 +221,33 @@ static void cachestore_resize_cookie(struct netfs_cache_resources *cres,
 
 	mutex_lock(&cache->lock);
 	cachestore_rbuf_drop(object);
-	if (object->objid && !cache->dead)
+	if (object->objid && !cache->dead) {
 		ret = cachestore_set_size(cache, object, new_size);
+		cachestore_meta_error(cache, ret, "resizing an object");
+	}
 	mutex_unlock(&cache->lock);
 	if (ret && ret != -ESTALE)
 		pr_warn("cachestore %s: object %u: resize error %d\n",
 			cache->tag, object->objid, ret);
 	atomic64_inc(&cache->stats.resizes);
 	cookie->object_size = new_size;
+}
+
+/*
+ * An object whose old content must not be found again (its invalidation
+ * failed: the netfs's aux data need not change with it) loses its storage;
+ * without storage every read of the cookie misses.  Under cache->lock.
+ */
+static void cachestore_drop_storage(struct cachestore_cache *cache,
+				    struct cachestore_object *object)
+{
+	int ret = csf_obj_delete(cache->fs, object->objid, object->gen);
+
+	if (ret)
+		cachestore_meta_fatal(cache, ret,
+				      "deleting an object that cannot be invalidated");
+	xa_erase(&cache->live, object->objid);
+	object->objid = 0;
 }
 
 /*
@@ -232,7 +260,7 @@ static bool cachestore_invalidate_cookie(struct fscache_cookie *cookie)
 {
 	struct cachestore_object *object = cookie->cache_priv;
 	struct cachestore_cache *cache = object->volume->cache;
-	u32 gen = 0;
+	u32 gen = 0, objid = object->objid;
 	int ret = 0;
 
 	mutex_lock(&cache->lock);
@@ -247,13 +275,17 @@ static bool cachestore_invalidate_cookie(struct fscache_cookie *cookie)
 		if (!ret) {
 			object->gen = gen;
 			object->disk_size = cookie->object_size;
+		} else {
+			cachestore_meta_error(cache, ret, "invalidating an object");
+			if (!cache->dead)
+				cachestore_drop_storage(cache, object);
 		}
 	}
 	mutex_unlock(&cache->lock);
 	atomic64_inc(&cache->stats.invalidates);
 	if (ret) {
 		pr_warn("cachestore %s: object %u: invalidate error %d\n",
-			cache->tag, object->objid, ret);
+			cache->tag, objid, ret);
 		return false;
 	}
 	set_bit(FSCACHE_COOKIE_NEEDS_UPDATE, &cookie->flags);
@@ -273,7 +305,10 @@ static void cachestore_prepare_to_write(struct fscache_cookie *cookie)
 
 	mutex_lock(&cache->lock);
 	if (object->objid && !cache->dead &&
-	    csf_obj_set_dirty(cache->fs, object->objid, object->gen, true))
+	    cachestore_meta_error(cache,
+				  csf_obj_set_dirty(cache->fs, object->objid,
+						    object->gen, true),
+				  "marking an object dirty"))
 		pr_warn("cachestore %s: object %u: cannot mark dirty\n",
 			cache->tag, object->objid);
 	mutex_unlock(&cache->lock);

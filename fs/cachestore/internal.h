@@ -161,6 +161,10 @@ int cachestore_commit(struct cachestore_cache *cache);
 void cachestore_kick_commit(struct cachestore_cache *cache);
 void cachestore_io_error(struct cachestore_cache *cache, int err,
 			 const char *what);
+int cachestore_meta_error(struct cachestore_cache *cache, int err,
+			  const char *what);
+int cachestore_meta_fatal(struct cachestore_cache *cache, int err,
+			  const char *what);
 unsigned int cachestore_io_begin(struct cachestore_cache *cache);
 void cachestore_io_end(struct cachestore_cache *cache, unsigned int era);
 u64 cachestore_now(void);

@@ -25,7 +25,7 @@ void cachestore_acquire_volume(struct fscache_volume *vcookie)
 	INIT_LIST_HEAD(&volume->cache_link);
 
 	mutex_lock(&cache->lock);
-	ret = csf_vol_lookup(cache->fs, key, key_len, &vid);
+	ret = cache->dead ? -EIO : csf_vol_lookup(cache->fs, key, key_len, &vid);
 	if (ret == -ENOENT) {
 		ret = csf_vol_create(cache->fs, key, key_len, vcookie->coherency,
 				     vcookie->coherency_len, &vid);
@@ -47,6 +47,8 @@ void cachestore_acquire_volume(struct fscache_volume *vcookie)
 						     vcookie->coherency_len, &vid);
 		}
 	}
+	if (ret && !cache->dead)
+		cachestore_meta_error(cache, ret, "acquiring a volume");
 	mutex_unlock(&cache->lock);
 	if (ret) {
 		pr_warn("cachestore %s: volume %*pE: error %d; not caching it\n",
@@ -72,8 +74,11 @@ static void __cachestore_free_volume(struct cachestore_volume *volume)
 	/* Keep coherency data the netfs changed at relinquish. */
 	mutex_lock(&cache->lock);
 	if (!cache->dead)
-		csf_vol_set_coh(cache->fs, volume->vid, vcookie->coherency,
-				vcookie->coherency_len);
+		cachestore_meta_error(cache,
+				      csf_vol_set_coh(cache->fs, volume->vid,
+						      vcookie->coherency,
+						      vcookie->coherency_len),
+				      "recording volume coherency data");
 	mutex_unlock(&cache->lock);
 	vcookie->cache_priv = NULL;
 	kfree(volume);

@@ -15,6 +15,8 @@
  *         txn SEQ start BLK commit BLK    (journal-only transactions)
  *   mkimage plant IMG overlap A B     B's first extent := A's first extent
  *   mkimage plant IMG outofrange B    B's first extent past the data area
+ *   mkimage plant IMG unindexed B     B's record names another index
+ *                                     bucket (B is in no bucket it names)
  *   mkimage info IMG                  print the obj lines of a clean image
  *
  * Exit status 0 on success, 1 on error.
@@ -200,7 +202,9 @@ static int cmd_plant(const char *img, const char *what, u32 a, u32 bid)
 	ret = csf_open(&dev, CSF_OPEN_RDONLY, &fs);
 	if (ret)
 		die("csf_open", ret);
-	if (!strcmp(what, "overlap")) {
+	if (!strcmp(what, "unindexed")) {
+		pblk = 0;
+	} else if (!strcmp(what, "overlap")) {
 		struct csf_obj_info info;
 
 		ret = csf_obj_get(fs, a, &info);
@@ -216,6 +220,17 @@ static int cmd_plant(const char *img, const char *what, u32 a, u32 bid)
 	if (ret)
 		die("read objtab", ret);
 	r = &((struct csf_objtab *)blk)->rec[bid % CSF_OBJS_PER_BLOCK];
+	if (!strcmp(what, "unindexed")) {
+		u64 h = le64_to_cpu(r->hash), h2 = h;
+
+		/* a hash whose home bucket differs from the real one */
+		while (csf_index_home(&fs->geo, h2) == csf_index_home(&fs->geo, h))
+			h2 += 0x9e3779b97f4a7c15ULL;
+		printf("object %u hash %016llx -> %016llx\n", bid,
+		       (unsigned long long)h, (unsigned long long)h2);
+		r->hash = cpu_to_le64(h2);
+		goto seal;
+	}
 	if (r->depth) {
 		fprintf(stderr, "mkimage: object %u has a map tree\n", bid);
 		return 1;
@@ -225,6 +240,7 @@ static int cmd_plant(const char *img, const char *what, u32 a, u32 bid)
 	       (unsigned long long)le64_to_cpu(e->pblk), le16_to_cpu(e->alloc),
 	       (unsigned long long)pblk);
 	e->pblk = cpu_to_le64(pblk);
+seal:
 	seq = le64_to_cpu(((struct csf_blk_hdr *)blk)->seq);
 	csf_blk_seal(blk, CSF_T_OBJTAB, blkno, seq);
 	ret = dev.ops->write(dev.priv, blkno, 1, blk);
@@ -250,9 +266,9 @@ int main(int argc, char **argv)
 		return cmd_plant(argv[2], argv[3], (u32)atoi(argv[4]),
 				 (u32)atoi(argv[5]));
 	if (argc == 5 && !strcmp(argv[1], "plant") &&
-	    !strcmp(argv[3], "outofrange"))
+	    (!strcmp(argv[3], "outofrange") || !strcmp(argv[3], "unindexed")))
 		return cmd_plant(argv[2], argv[3], 0, (u32)atoi(argv[4]));
 	fprintf(stderr, "usage: mkimage build IMG [NOBJ [NDIRTY]] | info IMG |"
-		" plant IMG overlap A B | plant IMG outofrange B\n");
+		" plant IMG overlap A B | plant IMG outofrange|unindexed B\n");
 	return 1;
 }
