@@ -17,24 +17,45 @@ result() { # NAME RC
 }
 
 cd "$repo"
+# A gate whose tool is missing fails: it must never report ok unchecked.
+have_checkpatch=1 have_kdir=1 have_sparse=1
+[ -x "$checkpatch" ] || { echo "    no $checkpatch (run make deps)"; have_checkpatch=0; }
+[ -f "$KDIR/Makefile" ] || { echo "    no kernel build tree $KDIR (run make deps)"; have_kdir=0; }
+command -v sparse >/dev/null || { echo "    no sparse (run make deps)"; have_sparse=0; }
 for d in fs/cachestore fs/fscache; do
 	[ -f "$d/Kbuild" ] || continue
 	files=$(find "$d" -name '*.[ch]' ! -name '*.mod.c' | sort)
-	out=$("$checkpatch" --no-tree --strict --terse --show-types \
-		--ignore FILE_PATH_CHANGES -f $files 2>&1 |
-		grep -E 'ERROR|WARNING|CHECK')
-	[ -z "$out" ] || echo "$out" | sed 's/^/    /'
-	result "checkpatch --strict $d" "$([ -z "$out" ] && echo 0 || echo 1)"
+	if [ $have_checkpatch = 1 ]; then
+		out=$("$checkpatch" --no-tree --strict --terse --show-types \
+			--ignore FILE_PATH_CHANGES -f $files 2>&1)
+		rc=$?
+		bad=$(grep -E 'ERROR|WARNING|CHECK' <<<"$out")
+		# checkpatch exits 0 only when it checked every file and found
+		# nothing; a crash of the script itself must not pass
+		[ -z "$bad" ] || echo "$bad" | sed 's/^/    /'
+		[ $rc -eq 0 ] || [ -n "$bad" ] || echo "$out" | tail -n 5 | sed 's/^/    /'
+		result "checkpatch --strict $d" "$([ $rc -eq 0 ] && [ -z "$bad" ] && echo 0 || echo 1)"
+	else
+		result "checkpatch --strict $d (checkpatch.pl missing)" 1
+	fi
 
-	tmp=$(mktemp -d)
-	cp -a "$d/." "$tmp/"
-	find "$tmp" \( -name '*.o' -o -name '*.ko' -o -name '.*.cmd' \) -delete
-	out=$(make -s -C "$KDIR" M="$tmp" W=1 C=2 modules 2>&1 |
-		grep -vE 'Skipping BTF generation|^make(\[[0-9]+\])?: (Entering|Leaving)' |
-		grep -E 'warning|error|sparse' | sed "s|$tmp/|$d/|g")
-	[ -z "$out" ] || echo "$out" | sed 's/^/    /'
-	result "W=1 + sparse $d" "$([ -z "$out" ] && echo 0 || echo 1)"
-	rm -rf "$tmp"
+	if [ $have_kdir = 1 ] && [ $have_sparse = 1 ]; then
+		tmp=$(mktemp -d)
+		cp -a "$d/." "$tmp/"
+		find "$tmp" \( -name '*.o' -o -name '*.ko' -o -name '.*.cmd' \) -delete
+		log=$(make -s -C "$KDIR" M="$tmp" W=1 C=2 modules 2>&1)
+		rc=$?
+		out=$(grep -vE 'Skipping BTF generation|^make(\[[0-9]+\])?: (Entering|Leaving)' <<<"$log" |
+			grep -E 'warning|error|sparse' | sed "s|$tmp/|$d/|g")
+		[ -z "$out" ] || echo "$out" | sed 's/^/    /'
+		[ $rc -eq 0 ] || [ -n "$out" ] || echo "$log" | tail -n 5 | sed 's/^/    /'
+		# the build must have produced the module, not merely printed nothing
+		ko=$(ls "$tmp"/*.ko 2>/dev/null | head -n 1)
+		result "W=1 + sparse $d" "$([ $rc -eq 0 ] && [ -z "$out" ] && [ -n "$ko" ] && echo 0 || echo 1)"
+		rm -rf "$tmp"
+	else
+		result "W=1 + sparse $d (kernel build tree or sparse missing)" 1
+	fi
 done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
