@@ -115,6 +115,7 @@ struct csf_buf {
 	u8 *data;
 	u8 *frozen;		/* committed image while in the running txn */
 	u32 flags;
+	u64 call_seq;		/* last library call that used it: csf_buf.c */
 	struct csf_buf *hnext;
 	struct csf_list lru;	/* clean list, or the ckpt list */
 	struct csf_list txn;	/* running transaction */
@@ -152,6 +153,7 @@ struct csf_fs {
 	u32 hmask, nbufs, maxbufs;
 	struct csf_list clean, txn, ckpt;
 	u32 ntxn, nckpt;
+	u64 call_seq;			/* bumped by csf_call_begin() */
 	/* journal */
 	u64 head_pos, head_seq, tail_pos, tail_seq;
 	u64 replay_end_seq;		/* sequence where replay stopped */
@@ -221,6 +223,18 @@ int csf_rec_validate(const struct csf_geo *g, const struct csf_obj_rec *r,
 		     u32 slot);
 
 /* csf_buf.c */
+
+/*
+ * csf_call_begin - every public entry point calls this first: buffers used
+ * since the previous call become evictable again, and the buffers this call
+ * uses are never evicted before the next one (see csf_buf.c).  Internal code
+ * must not call it while it holds a buffer or a pointer into one.
+ */
+static inline void csf_call_begin(struct csf_fs *fs)
+{
+	fs->call_seq++;
+}
+
 int csf_buf_get(struct csf_fs *fs, u64 blkno, u16 type, struct csf_buf **bp);
 struct csf_buf *csf_buf_new(struct csf_fs *fs, u64 blkno, u16 type);
 int csf_buf_dirty(struct csf_fs *fs, struct csf_buf *b);
@@ -262,6 +276,8 @@ int csf_vol_create(struct csf_fs *fs, const char *key, u32 len,
 		   const void *coh, u32 coh_len, u32 *vid);
 int csf_vol_get(struct csf_fs *fs, u32 vid, char *key, u32 *key_len,
 		void *coh, u32 *coh_len);
+int csf_vol_read(struct csf_fs *fs, u32 vid, char *key, u32 *key_len,
+		 void *coh, u32 *coh_len);
 int csf_vol_set_coh(struct csf_fs *fs, u32 vid, const void *coh, u32 len);
 int csf_vol_retire(struct csf_fs *fs, u32 vid);
 bool csf_volkey_valid(const u8 *key, u32 len);

@@ -152,6 +152,7 @@ int csf_bit_test(struct csf_fs *fs, u64 blk, bool *set)
 	struct csf_buf *b;
 	int ret;
 
+	csf_call_begin(fs);
 	ret = csf_buf_get(fs, fs->geo.bitmap_start +
 			  (blk >> CSF_BITS_PER_BMAP_SHIFT), CSF_T_BITMAP, &b);
 	if (ret)

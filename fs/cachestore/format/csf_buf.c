@@ -6,6 +6,18 @@
  * (CSF_BUF_TXN, with a frozen copy of its committed image for csf_abort),
  * and/or committed but not yet written home (CSF_BUF_CKPT, on fs->ckpt).
  * Only clean buffers are evicted.
+ *
+ * Library code keeps plain pointers to clean buffers (a record, a bitmap
+ * block, an index bucket) across later csf_buf_get() calls, which may have
+ * to evict buffers when the cache is over fs->maxbufs.  So every buffer is
+ * stamped with the sequence number of the library call that last used it
+ * (fs->call_seq, bumped by csf_call_begin() at each public entry point, and
+ * at points of long internal loops where nothing is held), and eviction
+ * skips buffers stamped with the current call.  A buffer obtained by a call
+ * therefore stays valid until the call returns, whatever else it reads;
+ * fs->maxbufs is a soft limit that one call's working set may exceed.
+ * Nothing a caller holds is ever freed by the cache except by csf_abort()
+ * (a buffer new in the aborted transaction) and csf_buf_exit().
  */
 #include "csf.h"
 
@@ -95,17 +107,25 @@ void csf_buf_forget(struct csf_fs *fs, u64 blkno)
 {
 	struct csf_buf *b = csf_buf_find(fs, blkno);
 
-	if (b && !(b->flags & (CSF_BUF_TXN | CSF_BUF_CKPT | CSF_BUF_PINNED)))
+	if (b && !(b->flags & (CSF_BUF_TXN | CSF_BUF_CKPT | CSF_BUF_PINNED)) &&
+	    b->call_seq != fs->call_seq)
 		csf_buf_destroy(fs, b);
 }
 
+/*
+ * Evict clean buffers, least recently used first, until the cache is under
+ * its soft limit; never one used by the current library call.
+ */
 static void csf_buf_shrink(struct csf_fs *fs)
 {
-	while (fs->nbufs >= fs->maxbufs && !csf_list_empty(&fs->clean)) {
-		struct csf_buf *b = csf_entry(fs->clean.next, struct csf_buf,
-					      lru);
+	struct csf_list *l = fs->clean.next;
 
-		csf_buf_destroy(fs, b);
+	while (fs->nbufs >= fs->maxbufs && l != &fs->clean) {
+		struct csf_buf *b = csf_entry(l, struct csf_buf, lru);
+
+		l = l->next;
+		if (b->call_seq != fs->call_seq)
+			csf_buf_destroy(fs, b);
 	}
 }
 
@@ -124,6 +144,7 @@ static struct csf_buf *csf_buf_alloc(struct csf_fs *fs, u64 blkno)
 		return NULL;
 	}
 	b->blkno = blkno;
+	b->call_seq = fs->call_seq;
 	csf_list_init(&b->lru);
 	csf_list_init(&b->txn);
 	h = csf_hash_blk(fs, blkno);
@@ -152,6 +173,7 @@ int csf_buf_get(struct csf_fs *fs, u64 blkno, u16 type, struct csf_buf **bp)
 	if (b) {
 		if (csf_buf_type(b) != type)
 			return -EUCLEAN;
+		b->call_seq = fs->call_seq;
 		if (!(b->flags & (CSF_BUF_TXN | CSF_BUF_CKPT | CSF_BUF_PINNED))) {
 			csf_list_del(&b->lru);
 			csf_list_add_tail(&b->lru, &fs->clean);
@@ -196,6 +218,7 @@ struct csf_buf *csf_buf_new(struct csf_fs *fs, u64 blkno, u16 type)
 		b->flags |= CSF_BUF_NEW;
 		csf_list_add_tail(&b->lru, &fs->clean);
 	}
+	b->call_seq = fs->call_seq;
 	if (!(b->flags & CSF_BUF_TXN) && !(b->flags & CSF_BUF_NEW)) {
 		if (csf_buf_dirty(fs, b))
 			return NULL;

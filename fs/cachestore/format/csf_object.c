@@ -642,15 +642,15 @@ static int csf_obj_hash(struct csf_fs *fs, u32 vid, const void *key, u32 len,
 
 	if (!len || len > CSF_MAX_KEY)
 		return -EINVAL;
-	ret = csf_vol_get(fs, vid, vkey, &vlen, NULL, NULL);
+	ret = csf_vol_read(fs, vid, vkey, &vlen, NULL, NULL);
 	if (ret)
 		return ret;
 	*hash = csf_key_hash(fs, (u8 *)vkey, vlen, key, len);
 	return 0;
 }
 
-int csf_obj_lookup(struct csf_fs *fs, u32 vid, const void *key, u32 len,
-		   u32 *objid, u32 *gen)
+static int csf_obj_find(struct csf_fs *fs, u32 vid, const void *key, u32 len,
+			u32 *objid, u32 *gen)
 {
 	struct csf_find f = { .fs = fs, .vid = vid, .len = len, .key = key };
 	u64 hash;
@@ -669,6 +669,13 @@ int csf_obj_lookup(struct csf_fs *fs, u32 vid, const void *key, u32 len,
 	return 0;
 }
 
+int csf_obj_lookup(struct csf_fs *fs, u32 vid, const void *key, u32 len,
+		   u32 *objid, u32 *gen)
+{
+	csf_call_begin(fs);
+	return csf_obj_find(fs, vid, key, len, objid, gen);
+}
+
 int csf_obj_create(struct csf_fs *fs, u32 vid, const void *key, u32 len,
 		   const void *aux, u32 aux_len, u64 size, u64 stamp,
 		   u32 *objid, u32 *gen)
@@ -680,9 +687,10 @@ int csf_obj_create(struct csf_fs *fs, u32 vid, const void *key, u32 len,
 	u32 id, g;
 	int ret;
 
+	csf_call_begin(fs);
 	if (aux_len > CSF_MAX_AUX || size > CSF_MAX_FILE_PAGES << CSF_BLOCK_SHIFT)
 		return -EINVAL;
-	ret = csf_obj_lookup(fs, vid, key, len, &id, &g);
+	ret = csf_obj_find(fs, vid, key, len, &id, &g);
 	if (!ret)
 		return -EEXIST;
 	if (ret != -ENOENT)
@@ -730,8 +738,10 @@ int csf_obj_get(struct csf_fs *fs, u32 objid, struct csf_obj_info *info)
 {
 	struct csf_obj_rec *r;
 	struct csf_buf *b;
-	int ret = csf_rec_get(fs, objid, &b, &r);
+	int ret;
 
+	csf_call_begin(fs);
+	ret = csf_rec_get(fs, objid, &b, &r);
 	if (ret)
 		return ret;
 	if (!r->flags)
@@ -757,6 +767,7 @@ int csf_obj_set_aux(struct csf_fs *fs, u32 objid, u32 gen,
 	struct csf_buf *b;
 	int ret;
 
+	csf_call_begin(fs);
 	if (len > CSF_MAX_AUX)
 		return -EINVAL;
 	ret = csf_op_begin(fs, 1);
@@ -851,6 +862,7 @@ int csf_obj_resize(struct csf_fs *fs, u32 objid, u32 gen, u64 size)
 	struct csf_obj_rec *r;
 	int ret;
 
+	csf_call_begin(fs);
 	if (size > CSF_MAX_FILE_PAGES << CSF_BLOCK_SHIFT)
 		return -EINVAL;
 	ret = csf_op_begin(fs, 8 + CSF_TRIM_DIRECT * 4);
@@ -880,6 +892,7 @@ int csf_obj_invalidate(struct csf_fs *fs, u32 objid, u32 gen,
 	u32 g;
 	int ret;
 
+	csf_call_begin(fs);
 	if (aux_len > CSF_MAX_AUX || size > CSF_MAX_FILE_PAGES << CSF_BLOCK_SHIFT)
 		return -EINVAL;
 	ret = csf_op_begin(fs, 8);
@@ -912,6 +925,7 @@ int csf_obj_delete(struct csf_fs *fs, u32 objid, u32 gen)
 	struct csf_obj_rec *r;
 	int ret;
 
+	csf_call_begin(fs);
 	ret = csf_op_begin(fs, 10);
 	if (!ret)
 		ret = csf_live_get(fs, objid, gen, &b, &r);
@@ -961,6 +975,7 @@ int csf_reclaim(struct csf_fs *fs, u32 budget)
 	while (budget) {
 		u32 step = min_t(u32, budget, 32);
 
+		csf_call_begin(fs);	/* nothing is held across iterations */
 		ret = csf_state_get(fs, &sb, &st, false);
 		if (ret)
 			return ret;
@@ -998,6 +1013,7 @@ int csf_obj_touch(struct csf_fs *fs, u32 objid, u32 gen, u64 stamp)
 	struct csf_obj_rec *r;
 	int ret;
 
+	csf_call_begin(fs);
 	ret = csf_live_get(fs, objid, gen, &b, &r);
 	if (ret)
 		return ret;
@@ -1031,6 +1047,7 @@ int csf_obj_set_dirty(struct csf_fs *fs, u32 objid, u32 gen, bool dirty)
 	struct csf_obj_rec *r;
 	int ret;
 
+	csf_call_begin(fs);
 	ret = csf_live_get(fs, objid, gen, &b, &r);
 	if (ret)
 		return ret;
@@ -1055,6 +1072,7 @@ int csf_cull_pick(struct csf_fs *fs, u32 n,
 	u32 id, k = 0, visits = 0, limit = n + 4096;
 	int ret;
 
+	csf_call_begin(fs);
 	ret = csf_state_get(fs, &sb, &st, false);
 	if (ret)
 		return ret;
@@ -1083,6 +1101,7 @@ int csf_obj_map(struct csf_fs *fs, u32 objid, u32 gen, u64 page, bool alloc,
 	u8 *e, *pe;
 	int ret;
 
+	csf_call_begin(fs);
 	if (page >= CSF_MAX_FILE_PAGES)
 		return -EFBIG;
 	ret = csf_live_get(fs, objid, gen, &b, &r);
@@ -1164,6 +1183,7 @@ int csf_obj_query(struct csf_fs *fs, u32 objid, u32 gen, u64 page, u32 max,
 	u8 *e = NULL;
 	int ret;
 
+	csf_call_begin(fs);
 	ret = csf_live_get(fs, objid, gen, &b, &r);
 	if (ret)
 		return ret;
@@ -1211,6 +1231,7 @@ int csf_obj_mark_present(struct csf_fs *fs, u32 objid, u32 gen, u64 page,
 	u8 *e;
 	int ret;
 
+	csf_call_begin(fs);
 	while (npages) {
 		ret = csf_op_begin(fs, 8);
 		if (!ret)

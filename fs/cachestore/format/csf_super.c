@@ -795,6 +795,7 @@ int csf_statfs(struct csf_fs *fs, struct csf_statfs *st)
 	struct csf_state *s;
 	int ret;
 
+	csf_call_begin(fs);
 	ret = csf_buf_get(fs, fs->geo.state_blk, CSF_T_STATE, &b);
 	if (ret)
 		return ret;
