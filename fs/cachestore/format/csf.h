@@ -256,6 +256,7 @@ int csf_journal_load(struct csf_fs *fs);
 int csf_journal_replay(struct csf_fs *fs, bool write);
 int csf_journal_reset(struct csf_fs *fs);
 int csf_op_begin(struct csf_fs *fs, u32 credits);
+u64 csf_journal_max_txn(u64 ring_len);
 
 /* csf_alloc.c */
 int csf_alloc_run(struct csf_fs *fs, u64 goal, u32 want, u32 min,

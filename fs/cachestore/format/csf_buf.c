@@ -42,11 +42,17 @@ static u32 csf_hash_blk(const struct csf_fs *fs, u64 blkno)
 	return (u32)((blkno * 0x9e3779b97f4a7c15ULL) >> 40) & fs->hmask;
 }
 
+/*
+ * csf_buf_init - an empty cache of soft limit @maxbufs; the hash table is
+ * sized for @maxbufs clean buffers plus a quarter of a full transaction
+ * (fs->max_txn buffers pinned until commit), so chains stay short.
+ */
 int csf_buf_init(struct csf_fs *fs, u32 maxbufs)
 {
+	u64 want = maxbufs + fs->max_txn / 4;
 	u32 n = 1;
 
-	while (n < maxbufs)
+	while (n < want)
 		n <<= 1;
 	fs->htab = csf_valloc(sizeof(*fs->htab) * n);
 	if (!fs->htab)

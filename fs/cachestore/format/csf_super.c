@@ -738,12 +738,12 @@ int csf_open(const struct csf_dev *dev, u32 flags, struct csf_fs **out)
 		}
 		fs->flags |= CSF_FS_USED_BACKUP;
 	}
+	fs->max_txn = csf_journal_max_txn(fs->geo.ring_len);
 	ret = csf_buf_init(fs, 4096);
 	if (ret)
 		goto fail;
 	fs->meta_reserve = min_t(u64, 256, (fs->geo.data_end -
 					    fs->geo.data_start) / 16);
-	fs->max_txn = fs->geo.ring_len / 2 - 8;
 	ret = csf_journal_load(fs);
 	if (ret)
 		goto fail;
