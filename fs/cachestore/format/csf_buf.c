@@ -160,11 +160,49 @@ static struct csf_buf *csf_buf_alloc(struct csf_fs *fs, u64 blkno)
 	return b;
 }
 
-/* Types whose all-zero block is the valid empty form. */
+/* Types whose all-zero block may be the valid empty form. */
 static bool csf_type_pristine_ok(u16 type)
 {
 	return type == CSF_T_BITMAP || type == CSF_T_VOLUME ||
 	       type == CSF_T_BUCKET || type == CSF_T_OBJTAB;
+}
+
+/*
+ * An all-zero block @blkno of @type read from the device: is it the empty
+ * form, never written since csf_format()?  Volumes, buckets and object
+ * table blocks: always (losing one loses objects, never data).  A bitmap
+ * block: only when its whole span is inside the data area and the summary
+ * (a different block, written in the same transactions) counts every bit
+ * free; csf_format() seals every bitmap block that covers metadata or the
+ * device end.  Otherwise a lost or zeroed bitmap block would silently
+ * free live data.  Returns 0, -EUCLEAN or the summary read's error.
+ */
+static int csf_pristine_check(struct csf_fs *fs, u16 type, u64 blkno)
+{
+	const struct csf_geo *g = &fs->geo;
+	const struct csf_summary *s;
+	struct csf_buf *sb;
+	u64 bi, first;
+	u32 si;
+	int ret;
+
+	if (type != CSF_T_BITMAP)
+		return 0;
+	if (blkno < g->bitmap_start || blkno >= g->bitmap_start + g->bitmap_len)
+		return -EUCLEAN;
+	bi = blkno - g->bitmap_start;
+	first = bi << CSF_BITS_PER_BMAP_SHIFT;
+	if (first < g->data_start || first + CSF_BITS_PER_BMAP > g->data_end)
+		return -EUCLEAN;
+	si = (u32)csf_div_u64(bi, CSF_SUM_PER_BLOCK);
+	ret = csf_buf_get(fs, g->summary_start + si, CSF_T_SUMMARY, &sb);
+	if (ret)
+		return ret;
+	s = (const void *)sb->data;
+	if (le16_to_cpu(s->free[bi - (u64)si * CSF_SUM_PER_BLOCK]) !=
+	    CSF_BITS_PER_BMAP)
+		return -EUCLEAN;
+	return 0;
 }
 
 /*
@@ -194,7 +232,9 @@ int csf_buf_get(struct csf_fs *fs, u64 blkno, u16 type, struct csf_buf **bp)
 		return -ENOMEM;
 	fs->stats.reads++;
 	ret = fs->dev.ops->read(fs->dev.priv, blkno, 1, b->data);
-	if (!ret && !(csf_type_pristine_ok(type) && csf_blk_is_zero(b->data)))
+	if (!ret && csf_type_pristine_ok(type) && csf_blk_is_zero(b->data))
+		ret = csf_pristine_check(fs, type, blkno);
+	else if (!ret)
 		ret = csf_validate_block(&fs->geo, b->data, type, blkno);
 	if (ret) {
 		if (ret == -EUCLEAN)
