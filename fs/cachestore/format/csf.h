@@ -42,6 +42,15 @@
  *   csf_cull_pick()       the N least recently used objects (skip callback)
  *   csf_reclaim()         free storage of dying objects (bounded work)
  *
+ * Errors: a public operation that fails with -ENOSPC, -ENOENT, -ESTALE,
+ * -E2BIG or -ENOMEM from growing a pending-free array has changed
+ * nothing (room is reserved before anything changes; an allocation that
+ * cannot be used is given back).  After any other error (I/O, -EUCLEAN,
+ * -ENOMEM for a buffer) the running transaction may hold half of the
+ * operation: the caller must csf_abort() it before anything else (the
+ * kernel then takes the cache offline, as other operations of that
+ * transaction are lost too).
+ *
  * Block parsers (never trust a field: every length/offset bounds checked)
  *   csf_blk_verify(), csf_sb_decode(), csf_validate_block()
  */
@@ -264,7 +273,9 @@ int csf_alloc_run(struct csf_fs *fs, u64 goal, u32 want, u32 min,
 int csf_free_run(struct csf_fs *fs, u64 start, u32 len, bool meta);
 int csf_alloc_extend(struct csf_fs *fs, u64 start, u32 len, u32 more);
 void csf_pending_release(struct csf_fs *fs, struct csf_pending *p);
+int csf_pending_reserve(struct csf_pending *p, u32 more);
 int csf_pending_add(struct csf_pending *p, u64 start, u64 len);
+int csf_alloc_undo(struct csf_fs *fs, u64 start, u32 len);
 int csf_pending_append(struct csf_pending *p, u64 start, u64 len);
 void csf_frees_hold(struct csf_fs *fs);
 u64 csf_frees_held(struct csf_fs *fs);

@@ -782,9 +782,9 @@ void csf_close(struct csf_fs *fs)
 	if (!(fs->flags & CSF_OPEN_RDONLY) && !fs->error)
 		csf_checkpoint(fs);
 	csf_buf_exit(fs);
-	csf_free(fs->pend_txn.ext);
-	csf_free(fs->pend_meta.ext);
-	csf_free(fs->pend_held.ext);
+	csf_vfree(fs->pend_txn.ext);
+	csf_vfree(fs->pend_meta.ext);
+	csf_vfree(fs->pend_held.ext);
 	csf_free(fs->scratch);
 	csf_free(fs);
 }
