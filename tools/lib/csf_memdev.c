@@ -8,6 +8,7 @@
 #include "csf_memdev.h"
 
 int csf_verbose;
+unsigned long csf_fail_alloc_in;
 
 static bool csf_memdev_event(struct csf_memdev *m)
 {

@@ -67,10 +67,21 @@ typedef int64_t s64;
 		(b) = __csf_t;						\
 	} while (0)
 
-#define csf_alloc(size)		malloc(size)
-#define csf_zalloc(size)	calloc(1, size)
+/*
+ * Test hook: when csf_fail_alloc_in is non-zero, it counts library
+ * allocations down and the one that brings it to zero fails.
+ */
+extern unsigned long csf_fail_alloc_in;
+
+static inline bool csf_alloc_fault(void)
+{
+	return csf_fail_alloc_in && --csf_fail_alloc_in == 0;
+}
+
+#define csf_alloc(size)		(csf_alloc_fault() ? NULL : malloc(size))
+#define csf_zalloc(size)	(csf_alloc_fault() ? NULL : calloc(1, size))
 #define csf_free(p)		free(p)
-#define csf_valloc(size)	calloc(1, size)
+#define csf_valloc(size)	(csf_alloc_fault() ? NULL : calloc(1, size))
 #define csf_vfree(p)		free(p)
 #define csf_xxh64(p, len, seed)	((u64)XXH64(p, len, seed))
 #define csf_div_u64(a, b)	((u64)(a) / (u32)(b))

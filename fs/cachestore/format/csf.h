@@ -42,6 +42,15 @@
  *   csf_cull_pick()       the N least recently used objects (skip callback)
  *   csf_reclaim()         free storage of dying objects (bounded work)
  *
+ * Errors: a public operation that fails with -ENOSPC, -ENOENT, -ESTALE,
+ * -E2BIG or -ENOMEM from growing a pending-free array has changed
+ * nothing (room is reserved before anything changes; an allocation that
+ * cannot be used is given back).  After any other error (I/O, -EUCLEAN,
+ * -ENOMEM for a buffer) the running transaction may hold half of the
+ * operation: the caller must csf_abort() it before anything else (the
+ * kernel then takes the cache offline, as other operations of that
+ * transaction are lost too).
+ *
  * Block parsers (never trust a field: every length/offset bounds checked)
  *   csf_blk_verify(), csf_sb_decode(), csf_validate_block()
  */
@@ -115,6 +124,7 @@ struct csf_buf {
 	u8 *data;
 	u8 *frozen;		/* committed image while in the running txn */
 	u32 flags;
+	u64 call_seq;		/* last library call that used it: csf_buf.c */
 	struct csf_buf *hnext;
 	struct csf_list lru;	/* clean list, or the ckpt list */
 	struct csf_list txn;	/* running transaction */
@@ -152,6 +162,7 @@ struct csf_fs {
 	u32 hmask, nbufs, maxbufs;
 	struct csf_list clean, txn, ckpt;
 	u32 ntxn, nckpt;
+	u64 call_seq;			/* bumped by csf_call_begin() */
 	/* journal */
 	u64 head_pos, head_seq, tail_pos, tail_seq;
 	u64 replay_end_seq;		/* sequence where replay stopped */
@@ -221,6 +232,18 @@ int csf_rec_validate(const struct csf_geo *g, const struct csf_obj_rec *r,
 		     u32 slot);
 
 /* csf_buf.c */
+
+/*
+ * csf_call_begin - every public entry point calls this first: buffers used
+ * since the previous call become evictable again, and the buffers this call
+ * uses are never evicted before the next one (see csf_buf.c).  Internal code
+ * must not call it while it holds a buffer or a pointer into one.
+ */
+static inline void csf_call_begin(struct csf_fs *fs)
+{
+	fs->call_seq++;
+}
+
 int csf_buf_get(struct csf_fs *fs, u64 blkno, u16 type, struct csf_buf **bp);
 struct csf_buf *csf_buf_new(struct csf_fs *fs, u64 blkno, u16 type);
 int csf_buf_dirty(struct csf_fs *fs, struct csf_buf *b);
@@ -242,6 +265,7 @@ int csf_journal_load(struct csf_fs *fs);
 int csf_journal_replay(struct csf_fs *fs, bool write);
 int csf_journal_reset(struct csf_fs *fs);
 int csf_op_begin(struct csf_fs *fs, u32 credits);
+u64 csf_journal_max_txn(u64 ring_len);
 
 /* csf_alloc.c */
 int csf_alloc_run(struct csf_fs *fs, u64 goal, u32 want, u32 min,
@@ -249,7 +273,9 @@ int csf_alloc_run(struct csf_fs *fs, u64 goal, u32 want, u32 min,
 int csf_free_run(struct csf_fs *fs, u64 start, u32 len, bool meta);
 int csf_alloc_extend(struct csf_fs *fs, u64 start, u32 len, u32 more);
 void csf_pending_release(struct csf_fs *fs, struct csf_pending *p);
+int csf_pending_reserve(struct csf_pending *p, u32 more);
 int csf_pending_add(struct csf_pending *p, u64 start, u64 len);
+int csf_alloc_undo(struct csf_fs *fs, u64 start, u32 len);
 int csf_pending_append(struct csf_pending *p, u64 start, u64 len);
 void csf_frees_hold(struct csf_fs *fs);
 u64 csf_frees_held(struct csf_fs *fs);
@@ -262,6 +288,8 @@ int csf_vol_create(struct csf_fs *fs, const char *key, u32 len,
 		   const void *coh, u32 coh_len, u32 *vid);
 int csf_vol_get(struct csf_fs *fs, u32 vid, char *key, u32 *key_len,
 		void *coh, u32 *coh_len);
+int csf_vol_read(struct csf_fs *fs, u32 vid, char *key, u32 *key_len,
+		 void *coh, u32 *coh_len);
 int csf_vol_set_coh(struct csf_fs *fs, u32 vid, const void *coh, u32 len);
 int csf_vol_retire(struct csf_fs *fs, u32 vid);
 bool csf_volkey_valid(const u8 *key, u32 len);

@@ -11,6 +11,32 @@ struct csf_bm_pos {
 	u32 sum_idx;
 };
 
+/*
+ * csf_pending_reserve - room for @more entries, so that the adds which
+ * follow cannot fail: an operation reserves before it changes anything.
+ * The array is a csf_valloc() one (kvmalloc in the kernel): it may hold
+ * many thousands of extents.
+ */
+int csf_pending_reserve(struct csf_pending *p, u32 more)
+{
+	struct csf_ext *e;
+	u32 cap = p->cap ? p->cap : 64;
+
+	if (p->cap - p->n >= more)
+		return 0;
+	while (cap - p->n < more)
+		cap *= 2;
+	e = csf_valloc(sizeof(*e) * cap);
+	if (!e)
+		return -ENOMEM;
+	if (p->n)
+		memcpy(e, p->ext, sizeof(*e) * p->n);
+	csf_vfree(p->ext);
+	p->ext = e;
+	p->cap = cap;
+	return 0;
+}
+
 int csf_pending_add(struct csf_pending *p, u64 start, u64 len)
 {
 	if (p->n && p->ext[p->n - 1].start + p->ext[p->n - 1].len == start) {
@@ -23,18 +49,10 @@ int csf_pending_add(struct csf_pending *p, u64 start, u64 len)
 /* Append without merging, so that a count of entries stays meaningful. */
 int csf_pending_append(struct csf_pending *p, u64 start, u64 len)
 {
-	if (p->n == p->cap) {
-		u32 cap = p->cap ? p->cap * 2 : 64;
-		struct csf_ext *e = csf_alloc(sizeof(*e) * cap);
+	int ret = csf_pending_reserve(p, 1);
 
-		if (!e)
-			return -ENOMEM;
-		if (p->n)
-			memcpy(e, p->ext, sizeof(*e) * p->n);
-		csf_free(p->ext);
-		p->ext = e;
-		p->cap = cap;
-	}
+	if (ret)
+		return ret;
 	p->ext[p->n].start = start;
 	p->ext[p->n].len = len;
 	p->n++;
@@ -152,6 +170,7 @@ int csf_bit_test(struct csf_fs *fs, u64 blk, bool *set)
 	struct csf_buf *b;
 	int ret;
 
+	csf_call_begin(fs);
 	ret = csf_buf_get(fs, fs->geo.bitmap_start +
 			  (blk >> CSF_BITS_PER_BMAP_SHIFT), CSF_T_BITMAP, &b);
 	if (ret)
@@ -303,11 +322,16 @@ int csf_alloc_extend(struct csf_fs *fs, u64 start, u32 len, u32 more)
  */
 int csf_free_run(struct csf_fs *fs, u64 start, u32 len, bool meta)
 {
+	struct csf_pending *p = meta ? &fs->pend_meta : &fs->pend_txn;
 	u64 s = start, end = start + len;
 	int ret;
 
 	if (start < fs->geo.data_start || end > fs->geo.data_end || !len)
 		return -EUCLEAN;
+	/* the add below must not fail once bits are cleared */
+	ret = csf_pending_reserve(p, 1);
+	if (ret)
+		return ret;
 	while (s < end) {
 		u64 bi = s >> CSF_BITS_PER_BMAP_SHIFT;
 		u32 bit = (u32)(s & (CSF_BITS_PER_BMAP - 1));
@@ -318,8 +342,23 @@ int csf_free_run(struct csf_fs *fs, u64 start, u32 len, bool meta)
 			return ret;
 		s += n;
 	}
-	return csf_pending_add(meta ? &fs->pend_meta : &fs->pend_txn, start,
-			       len);
+	return csf_pending_add(p, start, len);
+}
+
+/*
+ * csf_alloc_undo - give back a run that csf_alloc_run() handed out in the
+ * running transaction and that nothing has used yet (no data was mapped
+ * to it, no reader can have seen it): free at once, not pending.
+ */
+int csf_alloc_undo(struct csf_fs *fs, u64 start, u32 len)
+{
+	u64 bi = start >> CSF_BITS_PER_BMAP_SHIFT;
+
+	if (start < fs->geo.data_start || start + len > fs->geo.data_end ||
+	    !len || ((start + len - 1) >> CSF_BITS_PER_BMAP_SHIFT) != bi)
+		return -EUCLEAN;
+	return csf_bm_update(fs, bi, (u32)(start & (CSF_BITS_PER_BMAP - 1)),
+			     len, false);
 }
 
 /*

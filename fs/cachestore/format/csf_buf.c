@@ -6,6 +6,18 @@
  * (CSF_BUF_TXN, with a frozen copy of its committed image for csf_abort),
  * and/or committed but not yet written home (CSF_BUF_CKPT, on fs->ckpt).
  * Only clean buffers are evicted.
+ *
+ * Library code keeps plain pointers to clean buffers (a record, a bitmap
+ * block, an index bucket) across later csf_buf_get() calls, which may have
+ * to evict buffers when the cache is over fs->maxbufs.  So every buffer is
+ * stamped with the sequence number of the library call that last used it
+ * (fs->call_seq, bumped by csf_call_begin() at each public entry point, and
+ * at points of long internal loops where nothing is held), and eviction
+ * skips buffers stamped with the current call.  A buffer obtained by a call
+ * therefore stays valid until the call returns, whatever else it reads;
+ * fs->maxbufs is a soft limit that one call's working set may exceed.
+ * Nothing a caller holds is ever freed by the cache except by csf_abort()
+ * (a buffer new in the aborted transaction) and csf_buf_exit().
  */
 #include "csf.h"
 
@@ -30,11 +42,17 @@ static u32 csf_hash_blk(const struct csf_fs *fs, u64 blkno)
 	return (u32)((blkno * 0x9e3779b97f4a7c15ULL) >> 40) & fs->hmask;
 }
 
+/*
+ * csf_buf_init - an empty cache of soft limit @maxbufs; the hash table is
+ * sized for @maxbufs clean buffers plus a quarter of a full transaction
+ * (fs->max_txn buffers pinned until commit), so chains stay short.
+ */
 int csf_buf_init(struct csf_fs *fs, u32 maxbufs)
 {
+	u64 want = maxbufs + fs->max_txn / 4;
 	u32 n = 1;
 
-	while (n < maxbufs)
+	while (n < want)
 		n <<= 1;
 	fs->htab = csf_valloc(sizeof(*fs->htab) * n);
 	if (!fs->htab)
@@ -95,17 +113,25 @@ void csf_buf_forget(struct csf_fs *fs, u64 blkno)
 {
 	struct csf_buf *b = csf_buf_find(fs, blkno);
 
-	if (b && !(b->flags & (CSF_BUF_TXN | CSF_BUF_CKPT | CSF_BUF_PINNED)))
+	if (b && !(b->flags & (CSF_BUF_TXN | CSF_BUF_CKPT | CSF_BUF_PINNED)) &&
+	    b->call_seq != fs->call_seq)
 		csf_buf_destroy(fs, b);
 }
 
+/*
+ * Evict clean buffers, least recently used first, until the cache is under
+ * its soft limit; never one used by the current library call.
+ */
 static void csf_buf_shrink(struct csf_fs *fs)
 {
-	while (fs->nbufs >= fs->maxbufs && !csf_list_empty(&fs->clean)) {
-		struct csf_buf *b = csf_entry(fs->clean.next, struct csf_buf,
-					      lru);
+	struct csf_list *l = fs->clean.next;
 
-		csf_buf_destroy(fs, b);
+	while (fs->nbufs >= fs->maxbufs && l != &fs->clean) {
+		struct csf_buf *b = csf_entry(l, struct csf_buf, lru);
+
+		l = l->next;
+		if (b->call_seq != fs->call_seq)
+			csf_buf_destroy(fs, b);
 	}
 }
 
@@ -124,6 +150,7 @@ static struct csf_buf *csf_buf_alloc(struct csf_fs *fs, u64 blkno)
 		return NULL;
 	}
 	b->blkno = blkno;
+	b->call_seq = fs->call_seq;
 	csf_list_init(&b->lru);
 	csf_list_init(&b->txn);
 	h = csf_hash_blk(fs, blkno);
@@ -133,11 +160,49 @@ static struct csf_buf *csf_buf_alloc(struct csf_fs *fs, u64 blkno)
 	return b;
 }
 
-/* Types whose all-zero block is the valid empty form. */
+/* Types whose all-zero block may be the valid empty form. */
 static bool csf_type_pristine_ok(u16 type)
 {
 	return type == CSF_T_BITMAP || type == CSF_T_VOLUME ||
 	       type == CSF_T_BUCKET || type == CSF_T_OBJTAB;
+}
+
+/*
+ * An all-zero block @blkno of @type read from the device: is it the empty
+ * form, never written since csf_format()?  Volumes, buckets and object
+ * table blocks: always (losing one loses objects, never data).  A bitmap
+ * block: only when its whole span is inside the data area and the summary
+ * (a different block, written in the same transactions) counts every bit
+ * free; csf_format() seals every bitmap block that covers metadata or the
+ * device end.  Otherwise a lost or zeroed bitmap block would silently
+ * free live data.  Returns 0, -EUCLEAN or the summary read's error.
+ */
+static int csf_pristine_check(struct csf_fs *fs, u16 type, u64 blkno)
+{
+	const struct csf_geo *g = &fs->geo;
+	const struct csf_summary *s;
+	struct csf_buf *sb;
+	u64 bi, first;
+	u32 si;
+	int ret;
+
+	if (type != CSF_T_BITMAP)
+		return 0;
+	if (blkno < g->bitmap_start || blkno >= g->bitmap_start + g->bitmap_len)
+		return -EUCLEAN;
+	bi = blkno - g->bitmap_start;
+	first = bi << CSF_BITS_PER_BMAP_SHIFT;
+	if (first < g->data_start || first + CSF_BITS_PER_BMAP > g->data_end)
+		return -EUCLEAN;
+	si = (u32)csf_div_u64(bi, CSF_SUM_PER_BLOCK);
+	ret = csf_buf_get(fs, g->summary_start + si, CSF_T_SUMMARY, &sb);
+	if (ret)
+		return ret;
+	s = (const void *)sb->data;
+	if (le16_to_cpu(s->free[bi - (u64)si * CSF_SUM_PER_BLOCK]) !=
+	    CSF_BITS_PER_BMAP)
+		return -EUCLEAN;
+	return 0;
 }
 
 /*
@@ -152,6 +217,7 @@ int csf_buf_get(struct csf_fs *fs, u64 blkno, u16 type, struct csf_buf **bp)
 	if (b) {
 		if (csf_buf_type(b) != type)
 			return -EUCLEAN;
+		b->call_seq = fs->call_seq;
 		if (!(b->flags & (CSF_BUF_TXN | CSF_BUF_CKPT | CSF_BUF_PINNED))) {
 			csf_list_del(&b->lru);
 			csf_list_add_tail(&b->lru, &fs->clean);
@@ -166,7 +232,9 @@ int csf_buf_get(struct csf_fs *fs, u64 blkno, u16 type, struct csf_buf **bp)
 		return -ENOMEM;
 	fs->stats.reads++;
 	ret = fs->dev.ops->read(fs->dev.priv, blkno, 1, b->data);
-	if (!ret && !(csf_type_pristine_ok(type) && csf_blk_is_zero(b->data)))
+	if (!ret && csf_type_pristine_ok(type) && csf_blk_is_zero(b->data))
+		ret = csf_pristine_check(fs, type, blkno);
+	else if (!ret)
 		ret = csf_validate_block(&fs->geo, b->data, type, blkno);
 	if (ret) {
 		if (ret == -EUCLEAN)
@@ -196,6 +264,7 @@ struct csf_buf *csf_buf_new(struct csf_fs *fs, u64 blkno, u16 type)
 		b->flags |= CSF_BUF_NEW;
 		csf_list_add_tail(&b->lru, &fs->clean);
 	}
+	b->call_seq = fs->call_seq;
 	if (!(b->flags & CSF_BUF_TXN) && !(b->flags & CSF_BUF_NEW)) {
 		if (csf_buf_dirty(fs, b))
 			return NULL;

@@ -86,7 +86,8 @@ static bool csf_ck_rec_ok(struct csf_ck *c, const struct csf_obj_rec *r)
 
 	if (le16_to_cpu(r->flags) != CSF_OBJ_LIVE)
 		return true;
-	if (csf_vol_get(c->fs, le32_to_cpu(r->vol_id), vkey, &vlen, NULL, NULL))
+	if (csf_vol_read(c->fs, le32_to_cpu(r->vol_id), vkey, &vlen, NULL,
+			 NULL))
 		return false;
 	return csf_key_hash(c->fs, (u8 *)vkey, vlen, r->key, r->key_len) ==
 	       le64_to_cpu(r->hash);
@@ -105,6 +106,8 @@ static int csf_ck_objects(struct csf_ck *c, bool marking)
 		struct csf_obj_rec *r;
 		struct csf_buf *b;
 
+		/* nothing is held across records: let the cache shrink */
+		csf_call_begin(fs);
 		if (csf_ck_test(c->bad, id))
 			continue;
 		ret = csf_rec_get(fs, id, &b, &r);
@@ -184,6 +187,7 @@ static int csf_ck_index(struct csf_ck *c, u64 *errs)
 		const struct csf_bucket *bk;
 		struct csf_buf *b;
 
+		csf_call_begin(fs);
 		ret = csf_buf_get(fs, g->index_start + i, CSF_T_BUCKET, &b);
 		if (ret == -ENOMEM)
 			goto out;
@@ -236,6 +240,7 @@ static int csf_ck_index(struct csf_ck *c, u64 *errs)
 		struct csf_buf *rb;
 		struct csf_ck_idx x = { .id = (u32)i };
 
+		csf_call_begin(fs);
 		if (csf_ck_test(c->bad, i) || csf_rec_get(fs, (u32)i, &rb, &r) ||
 		    le16_to_cpu(r->flags) != CSF_OBJ_LIVE)
 			continue;
@@ -337,6 +342,7 @@ static int csf_ck_bitmap(struct csf_ck *c, bool fix, u64 *free_total)
 		u32 nfree = 0, diff = 0;
 		bool bad = false;
 
+		csf_call_begin(fs);
 		ret = csf_buf_get(fs, g->bitmap_start + bi, CSF_T_BITMAP, &b);
 		if (ret == -ENOMEM)
 			return ret;
@@ -615,6 +621,7 @@ int csf_check(struct csf_fs *fs, u32 flags, struct csf_check_report *rep)
 	bool state_ok;
 	int ret;
 
+	csf_call_begin(fs);
 	memset(rep, 0, sizeof(*rep));
 	c.repair = flags & CSF_CHECK_REPAIR;
 	if (c.repair && (fs->flags & CSF_OPEN_RDONLY))

@@ -295,8 +295,12 @@ int csf_commit(struct csf_fs *fs)
 		return 0;
 	}
 	ndesc = DIV_ROUND_UP(nimg, CSF_JDESC_MAX);
-	if (csf_ring_used(fs) + ndesc + nimg + 1 >= fs->geo.ring_len)
-		return -ENOSPC;	/* cannot happen: see max_txn */
+	if (csf_ring_used(fs) + ndesc + nimg + 1 >= fs->geo.ring_len) {
+		/* cannot happen: see csf_journal_max_txn() */
+		csf_err("transaction of %u blocks does not fit the journal\n",
+			nimg);
+		return -ENOSPC;
+	}
 
 	l = fs->txn.next;
 	for (k = 0; k < ndesc; k++) {
@@ -414,4 +418,40 @@ int csf_op_begin(struct csf_fs *fs, u32 credits)
 	if (fs->ntxn + credits > fs->max_txn)
 		return csf_commit(fs);
 	return 0;
+}
+
+/* Ring blocks of a transaction of @n images: descriptors and commit too. */
+static u64 csf_txn_blocks(u64 n)
+{
+	return n + DIV_ROUND_UP(n, CSF_JDESC_MAX) + 1;
+}
+
+/*
+ * csf_journal_max_txn - the most blocks one transaction may dirty (every
+ * credit count checks against it: csf_op_begin(), csf_buf_dirty()).
+ *
+ * Derivation, with R = ring_len:
+ *  - a transaction of n images takes T(n) = n + ceil(n / CSF_JDESC_MAX) + 1
+ *    ring blocks (its images, its descriptors, its commit block);
+ *  - csf_commit() needs used + T(n) < R, strictly: the head never catches up
+ *    with the tail, or a full ring would look empty;
+ *  - after every commit, used * 2 <= R, since csf_commit() checkpoints
+ *    (used = 0) when used * 2 > R; open, replay, csf_checkpoint() and
+ *    csf_journal_reset() leave used = 0.  So used <= floor(R / 2) whenever
+ *    a transaction starts, and it may dirty any number of blocks;
+ *  - so a transaction always fits when T(n) <= R - 1 - floor(R / 2).
+ * max_txn is the largest such n.  T grows by 1 or 2 per image, so start
+ * from the estimate and step.  For R = 1022 (the smallest journal) this
+ * is 507; for R = 2^20 - 2 (the largest) 523247.
+ */
+u64 csf_journal_max_txn(u64 ring_len)
+{
+	u64 room = ring_len - 1 - ring_len / 2;
+	u64 n = csf_div_u64(room * CSF_JDESC_MAX, CSF_JDESC_MAX + 1);
+
+	while (n && csf_txn_blocks(n) > room)
+		n--;
+	while (csf_txn_blocks(n + 1) <= room)
+		n++;
+	return n;
 }

@@ -8,6 +8,22 @@
 
 #define CSF_TRIM_DIRECT	32	/* truncates freeing more runs use a clone */
 
+/*
+ * Room in the pending-free lists for freeing up to @runs granule runs
+ * (plus a partial one) and the map blocks that empty with them, reserved
+ * before an operation changes anything so that a free cannot fail half
+ * way (see csf_pending_reserve()).
+ */
+static int csf_reserve_frees(struct csf_fs *fs, u32 runs)
+{
+	int ret = csf_pending_reserve(&fs->pend_txn, runs + 1);
+
+	if (!ret)
+		ret = csf_pending_reserve(&fs->pend_meta,
+					  2 * runs + 2 * CSF_MAX_DEPTH);
+	return ret;
+}
+
 static int csf_state_get(struct csf_fs *fs, struct csf_buf **bp,
 			 struct csf_state **sp, bool dirty)
 {
@@ -642,15 +658,15 @@ static int csf_obj_hash(struct csf_fs *fs, u32 vid, const void *key, u32 len,
 
 	if (!len || len > CSF_MAX_KEY)
 		return -EINVAL;
-	ret = csf_vol_get(fs, vid, vkey, &vlen, NULL, NULL);
+	ret = csf_vol_read(fs, vid, vkey, &vlen, NULL, NULL);
 	if (ret)
 		return ret;
 	*hash = csf_key_hash(fs, (u8 *)vkey, vlen, key, len);
 	return 0;
 }
 
-int csf_obj_lookup(struct csf_fs *fs, u32 vid, const void *key, u32 len,
-		   u32 *objid, u32 *gen)
+static int csf_obj_find(struct csf_fs *fs, u32 vid, const void *key, u32 len,
+			u32 *objid, u32 *gen)
 {
 	struct csf_find f = { .fs = fs, .vid = vid, .len = len, .key = key };
 	u64 hash;
@@ -669,6 +685,13 @@ int csf_obj_lookup(struct csf_fs *fs, u32 vid, const void *key, u32 len,
 	return 0;
 }
 
+int csf_obj_lookup(struct csf_fs *fs, u32 vid, const void *key, u32 len,
+		   u32 *objid, u32 *gen)
+{
+	csf_call_begin(fs);
+	return csf_obj_find(fs, vid, key, len, objid, gen);
+}
+
 int csf_obj_create(struct csf_fs *fs, u32 vid, const void *key, u32 len,
 		   const void *aux, u32 aux_len, u64 size, u64 stamp,
 		   u32 *objid, u32 *gen)
@@ -680,9 +703,10 @@ int csf_obj_create(struct csf_fs *fs, u32 vid, const void *key, u32 len,
 	u32 id, g;
 	int ret;
 
+	csf_call_begin(fs);
 	if (aux_len > CSF_MAX_AUX || size > CSF_MAX_FILE_PAGES << CSF_BLOCK_SHIFT)
 		return -EINVAL;
-	ret = csf_obj_lookup(fs, vid, key, len, &id, &g);
+	ret = csf_obj_find(fs, vid, key, len, &id, &g);
 	if (!ret)
 		return -EEXIST;
 	if (ret != -ENOENT)
@@ -730,8 +754,10 @@ int csf_obj_get(struct csf_fs *fs, u32 objid, struct csf_obj_info *info)
 {
 	struct csf_obj_rec *r;
 	struct csf_buf *b;
-	int ret = csf_rec_get(fs, objid, &b, &r);
+	int ret;
 
+	csf_call_begin(fs);
+	ret = csf_rec_get(fs, objid, &b, &r);
 	if (ret)
 		return ret;
 	if (!r->flags)
@@ -757,6 +783,7 @@ int csf_obj_set_aux(struct csf_fs *fs, u32 objid, u32 gen,
 	struct csf_buf *b;
 	int ret;
 
+	csf_call_begin(fs);
 	if (len > CSF_MAX_AUX)
 		return -EINVAL;
 	ret = csf_op_begin(fs, 1);
@@ -851,9 +878,12 @@ int csf_obj_resize(struct csf_fs *fs, u32 objid, u32 gen, u64 size)
 	struct csf_obj_rec *r;
 	int ret;
 
+	csf_call_begin(fs);
 	if (size > CSF_MAX_FILE_PAGES << CSF_BLOCK_SHIFT)
 		return -EINVAL;
 	ret = csf_op_begin(fs, 8 + CSF_TRIM_DIRECT * 4);
+	if (!ret)
+		ret = csf_reserve_frees(fs, CSF_TRIM_DIRECT);
 	if (!ret)
 		ret = csf_live_get(fs, objid, gen, &b, &r);
 	if (!ret)
@@ -880,6 +910,7 @@ int csf_obj_invalidate(struct csf_fs *fs, u32 objid, u32 gen,
 	u32 g;
 	int ret;
 
+	csf_call_begin(fs);
 	if (aux_len > CSF_MAX_AUX || size > CSF_MAX_FILE_PAGES << CSF_BLOCK_SHIFT)
 		return -EINVAL;
 	ret = csf_op_begin(fs, 8);
@@ -907,11 +938,12 @@ int csf_obj_invalidate(struct csf_fs *fs, u32 objid, u32 gen,
 
 int csf_obj_delete(struct csf_fs *fs, u32 objid, u32 gen)
 {
-	struct csf_buf *b, *sb;
+	struct csf_buf *b, *sb, *nb;
 	struct csf_state *st;
-	struct csf_obj_rec *r;
+	struct csf_obj_rec *r, *nr;
 	int ret;
 
+	csf_call_begin(fs);
 	ret = csf_op_begin(fs, 10);
 	if (!ret)
 		ret = csf_live_get(fs, objid, gen, &b, &r);
@@ -919,6 +951,11 @@ int csf_obj_delete(struct csf_fs *fs, u32 objid, u32 gen)
 		ret = csf_buf_dirty(fs, b);
 	if (!ret)
 		ret = csf_state_get(fs, &sb, &st, true);
+	/* dirty the LRU neighbours first: only corruption fails after this */
+	if (!ret && r->lru_prev)
+		ret = csf_rec_get_dirty(fs, le32_to_cpu(r->lru_prev), &nb, &nr);
+	if (!ret && r->lru_next)
+		ret = csf_rec_get_dirty(fs, le32_to_cpu(r->lru_next), &nb, &nr);
 	if (!ret)
 		ret = csf_index_remove(fs, le64_to_cpu(r->hash), objid);
 	if (!ret)
@@ -961,6 +998,7 @@ int csf_reclaim(struct csf_fs *fs, u32 budget)
 	while (budget) {
 		u32 step = min_t(u32, budget, 32);
 
+		csf_call_begin(fs);	/* nothing is held across iterations */
 		ret = csf_state_get(fs, &sb, &st, false);
 		if (ret)
 			return ret;
@@ -968,6 +1006,8 @@ int csf_reclaim(struct csf_fs *fs, u32 budget)
 		if (!id)
 			return 0;
 		ret = csf_op_begin(fs, 8 + step * 4);
+		if (!ret)
+			ret = csf_reserve_frees(fs, step);
 		if (!ret)
 			ret = csf_state_get(fs, &sb, &st, true);
 		if (!ret)
@@ -998,6 +1038,7 @@ int csf_obj_touch(struct csf_fs *fs, u32 objid, u32 gen, u64 stamp)
 	struct csf_obj_rec *r;
 	int ret;
 
+	csf_call_begin(fs);
 	ret = csf_live_get(fs, objid, gen, &b, &r);
 	if (ret)
 		return ret;
@@ -1031,6 +1072,7 @@ int csf_obj_set_dirty(struct csf_fs *fs, u32 objid, u32 gen, bool dirty)
 	struct csf_obj_rec *r;
 	int ret;
 
+	csf_call_begin(fs);
 	ret = csf_live_get(fs, objid, gen, &b, &r);
 	if (ret)
 		return ret;
@@ -1055,6 +1097,7 @@ int csf_cull_pick(struct csf_fs *fs, u32 n,
 	u32 id, k = 0, visits = 0, limit = n + 4096;
 	int ret;
 
+	csf_call_begin(fs);
 	ret = csf_state_get(fs, &sb, &st, false);
 	if (ret)
 		return ret;
@@ -1083,6 +1126,7 @@ int csf_obj_map(struct csf_fs *fs, u32 objid, u32 gen, u64 page, bool alloc,
 	u8 *e, *pe;
 	int ret;
 
+	csf_call_begin(fs);
 	if (page >= CSF_MAX_FILE_PAGES)
 		return -EFBIG;
 	ret = csf_live_get(fs, objid, gen, &b, &r);
@@ -1104,6 +1148,8 @@ int csf_obj_map(struct csf_fs *fs, u32 objid, u32 gen, u64 page, bool alloc,
 
 	ret = csf_op_begin(fs, 32);
 	if (!ret)
+		ret = csf_pending_reserve(&fs->pend_txn, 1);
+	if (!ret)
 		ret = csf_live_get(fs, objid, gen, &b, &r);
 	if (!ret)
 		ret = csf_buf_dirty(fs, b);
@@ -1121,28 +1167,46 @@ int csf_obj_map(struct csf_fs *fs, u32 objid, u32 gen, u64 page, bool alloc,
 		if (pe && csf_ent_pblk(pe))
 			goal = csf_ent_pblk(pe) + csf_ent_alloc(pe);
 	}
-	ret = csf_map_find(fs, r, gi, true, &e);
+	/*
+	 * Nothing changes until every step that may fail with -ENOSPC has
+	 * succeeded: extend in place or allocate the new run first (the old
+	 * run's bits are still set, so they cannot overlap), then dirty the
+	 * map path, then free the old run (room reserved above).
+	 */
+	ret = csf_map_find(fs, r, gi, false, &e);
 	if (ret)
 		return ret;
-	a = csf_ent_alloc(e);
+	a = e ? csf_ent_alloc(e) : 0;
+	if (e && csf_ent_pblk(e) &&
+	    !csf_alloc_extend(fs, csf_ent_pblk(e), a, (u32)want - a)) {
+		/* grown object: extended in place; the path exists */
+		ret = csf_map_find(fs, r, gi, true, &e);
+		if (ret)
+			return ret;
+		((struct csf_gran_ent *)e)->alloc = cpu_to_le16((u16)want);
+		r->nr_blocks = cpu_to_le64(le64_to_cpu(r->nr_blocks) +
+					   want - a);
+		goto done;
+	}
+	ret = csf_alloc_run(fs, goal, (u32)want, (u32)pi + 1, false, &start,
+			    &got);
+	if (ret)
+		return ret;
+	ret = csf_map_find(fs, r, gi, true, &e);
+	if (ret) {
+		/* no map path (no room for a map block): nothing used it */
+		if (!csf_alloc_undo(fs, start, got))
+			return ret;
+		return -EUCLEAN;
+	}
 	if (csf_ent_pblk(e)) {
-		/* grown object: extend the run in place, else start over */
-		if (!csf_alloc_extend(fs, csf_ent_pblk(e), a, (u32)want - a)) {
-			((struct csf_gran_ent *)e)->alloc = cpu_to_le16((u16)want);
-			r->nr_blocks = cpu_to_le64(le64_to_cpu(r->nr_blocks) +
-						   want - a);
-			goto done;
-		}
+		/* grown object that cannot extend in place: start over */
 		ret = csf_free_run(fs, csf_ent_pblk(e), a, false);
 		if (ret)
 			return ret;
 		r->nr_blocks = cpu_to_le64(le64_to_cpu(r->nr_blocks) - a);
 		memset(e, 0, g->ent_size);
 	}
-	ret = csf_alloc_run(fs, goal, (u32)want, (u32)pi + 1, false, &start,
-			    &got);
-	if (ret)
-		return ret;
 	((struct csf_gran_ent *)e)->pblk = cpu_to_le64(start);
 	((struct csf_gran_ent *)e)->alloc = cpu_to_le16((u16)got);
 	r->nr_blocks = cpu_to_le64(le64_to_cpu(r->nr_blocks) + got);
@@ -1164,6 +1228,7 @@ int csf_obj_query(struct csf_fs *fs, u32 objid, u32 gen, u64 page, u32 max,
 	u8 *e = NULL;
 	int ret;
 
+	csf_call_begin(fs);
 	ret = csf_live_get(fs, objid, gen, &b, &r);
 	if (ret)
 		return ret;
@@ -1211,6 +1276,7 @@ int csf_obj_mark_present(struct csf_fs *fs, u32 objid, u32 gen, u64 page,
 	u8 *e;
 	int ret;
 
+	csf_call_begin(fs);
 	while (npages) {
 		ret = csf_op_begin(fs, 8);
 		if (!ret)

@@ -738,12 +738,12 @@ int csf_open(const struct csf_dev *dev, u32 flags, struct csf_fs **out)
 		}
 		fs->flags |= CSF_FS_USED_BACKUP;
 	}
+	fs->max_txn = csf_journal_max_txn(fs->geo.ring_len);
 	ret = csf_buf_init(fs, 4096);
 	if (ret)
 		goto fail;
 	fs->meta_reserve = min_t(u64, 256, (fs->geo.data_end -
 					    fs->geo.data_start) / 16);
-	fs->max_txn = fs->geo.ring_len / 2 - 8;
 	ret = csf_journal_load(fs);
 	if (ret)
 		goto fail;
@@ -782,9 +782,9 @@ void csf_close(struct csf_fs *fs)
 	if (!(fs->flags & CSF_OPEN_RDONLY) && !fs->error)
 		csf_checkpoint(fs);
 	csf_buf_exit(fs);
-	csf_free(fs->pend_txn.ext);
-	csf_free(fs->pend_meta.ext);
-	csf_free(fs->pend_held.ext);
+	csf_vfree(fs->pend_txn.ext);
+	csf_vfree(fs->pend_meta.ext);
+	csf_vfree(fs->pend_held.ext);
 	csf_free(fs->scratch);
 	csf_free(fs);
 }
@@ -795,6 +795,7 @@ int csf_statfs(struct csf_fs *fs, struct csf_statfs *st)
 	struct csf_state *s;
 	int ret;
 
+	csf_call_begin(fs);
 	ret = csf_buf_get(fs, fs->geo.state_blk, CSF_T_STATE, &b);
 	if (ret)
 		return ret;

@@ -24,7 +24,8 @@ static int csf_vol_blk(struct csf_fs *fs, u32 vid, struct csf_buf **bp)
 			   bp);
 }
 
-int csf_vol_lookup(struct csf_fs *fs, const char *key, u32 len, u32 *vid)
+static int csf_vol_find(struct csf_fs *fs, const char *key, u32 len,
+			u32 *vid)
 {
 	struct csf_buf *b;
 	u32 i;
@@ -48,6 +49,12 @@ int csf_vol_lookup(struct csf_fs *fs, const char *key, u32 len, u32 *vid)
 	return -ENOENT;
 }
 
+int csf_vol_lookup(struct csf_fs *fs, const char *key, u32 len, u32 *vid)
+{
+	csf_call_begin(fs);
+	return csf_vol_find(fs, key, len, vid);
+}
+
 int csf_vol_create(struct csf_fs *fs, const char *key, u32 len,
 		   const void *coh, u32 coh_len, u32 *vid)
 {
@@ -57,9 +64,10 @@ int csf_vol_create(struct csf_fs *fs, const char *key, u32 len,
 	u32 i;
 	int ret;
 
+	csf_call_begin(fs);
 	if (coh_len > 255)
 		return -EINVAL;
-	ret = csf_vol_lookup(fs, key, len, &i);
+	ret = csf_vol_find(fs, key, len, &i);
 	if (!ret)
 		return -EEXIST;
 	if (ret != -ENOENT)
@@ -98,8 +106,9 @@ int csf_vol_create(struct csf_fs *fs, const char *key, u32 len,
 	return 0;
 }
 
-int csf_vol_get(struct csf_fs *fs, u32 vid, char *key, u32 *key_len,
-		void *coh, u32 *coh_len)
+/* csf_vol_get() for library internals: does not start a new call. */
+int csf_vol_read(struct csf_fs *fs, u32 vid, char *key, u32 *key_len,
+		 void *coh, u32 *coh_len)
 {
 	const struct csf_volume *v;
 	struct csf_buf *b;
@@ -119,6 +128,13 @@ int csf_vol_get(struct csf_fs *fs, u32 vid, char *key, u32 *key_len,
 	if (coh_len)
 		*coh_len = v->coh_len;
 	return 0;
+}
+
+int csf_vol_get(struct csf_fs *fs, u32 vid, char *key, u32 *key_len,
+		void *coh, u32 *coh_len)
+{
+	csf_call_begin(fs);
+	return csf_vol_read(fs, vid, key, key_len, coh, coh_len);
 }
 
 /* Journal a change to live volume @vid: its record, ready to modify. */
@@ -143,6 +159,7 @@ int csf_vol_set_coh(struct csf_fs *fs, u32 vid, const void *coh, u32 len)
 	struct csf_volume *v;
 	int ret;
 
+	csf_call_begin(fs);
 	if (len > 255)
 		return -EINVAL;
 	ret = csf_vol_modify(fs, vid, &v);
@@ -166,6 +183,7 @@ int csf_vol_retire(struct csf_fs *fs, u32 vid)
 	struct csf_volume *v;
 	int ret;
 
+	csf_call_begin(fs);
 	ret = csf_vol_modify(fs, vid, &v);
 	if (ret)
 		return ret;
