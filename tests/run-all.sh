@@ -9,7 +9,7 @@
 #
 # usage: run-all.sh [--only "SUBSTRING..."] [--skip-vm]
 # A VM test declares what it needs in a "# vm:" line: disks=NAME:SIZE[/LBS],...
-# shares=TAG,... timeout=SEC boots=N mem=MB expect=fail.
+# shares=TAG,... timeout=SEC boots=N mem=MB expect=WHAT (run-vm.sh --expect-fail).
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -117,7 +117,7 @@ if [ $skip_vm = 0 ]; then
 			timeout=*) args+=(--timeout "${d#timeout=}") ;;
 			boots=*) args+=(--boots "${d#boots=}") ;;
 			mem=*) args+=(--mem "${d#mem=}") ;;
-			expect=fail) args+=(--expect-fail) ;;
+			expect=*) args+=(--expect-fail "${d#expect=}") ;;
 			*) echo "run-all.sh: $t: unknown directive $d" >&2 ;;
 			esac
 		done

@@ -16,7 +16,12 @@
 #   --mem MB             guest memory (default 3072)
 #   --smp N              guest CPUs (default 2)
 #   --out DIR            keep results in DIR (default: a new temp dir)
-#   --expect-fail        invert: succeed only if the run fails (harness self-tests)
+#   --expect-fail WHAT   harness self-tests: succeed only if the run fails for
+#                        exactly the reason WHAT names: exit=N (the script
+#                        exited N, the console is clean), warn:TEXT (the
+#                        script exited 0 and the console shows a WARNING
+#                        whose line has TEXT), oops:TEXT (the console shows
+#                        an Oops or BUG whose first lines have TEXT)
 #
 # Exit status: the script's, or 1 when the console shows a kernel problem
 # (BUG, WARNING, Oops, lockdep, hung task, RCU stall, Call Trace, KASAN), or
@@ -29,7 +34,7 @@ KVER=${KVER:-$("$repo/scripts/kver.sh")}
 CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cachestore}
 kimg="$CACHE/kernel/$KVER"
 
-disks=() shares=() boots=1 timeout=600 mem=3072 smp=2 out="" expect_fail=0
+disks=() shares=() boots=1 timeout=600 mem=3072 smp=2 out="" expect=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--disk) disks+=("$2"); shift 2 ;;
@@ -39,7 +44,7 @@ while [ $# -gt 0 ]; do
 	--mem) mem=$2; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
-	--expect-fail) expect_fail=1; shift ;;
+	--expect-fail) expect=$2; shift 2 ;;
 	-h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	--) shift; break ;;
 	-*) echo "run-vm.sh: unknown option $1" >&2; exit 2 ;;
@@ -167,6 +172,7 @@ for boot in $(seq 1 "$boots"); do
 		rc=124
 	elif [ -f "$out/rc.$boot" ]; then
 		brc=$(cat "$out/rc.$boot")
+		script_rc=$brc
 		[ "$brc" = 0 ] || { echo "run-vm.sh: boot $boot: script exited $brc" >&2; rc=$brc; }
 	else
 		echo "run-vm.sh: boot $boot: no exit status from the VM (qemu $qrc)" >&2
@@ -180,11 +186,23 @@ if grep -Eq "$bad" "$out/console.log"; then
 	grep -En -m 10 "$bad" "$out/console.log" >&2
 	[ $rc -ne 0 ] || rc=1
 fi
-if [ $expect_fail = 1 ]; then
-	if [ $rc -eq 0 ]; then
-		echo "run-vm.sh: expected a failure, got success" >&2
-		exit 1
-	fi
-	exit 0
+if [ -n "$expect" ]; then
+	# A self-test passes only when the run failed for the planted reason.
+	clean=1
+	grep -Eq "$bad" "$out/console.log" && clean=0
+	case $expect in
+	exit=*)
+		[ "${script_rc:-}" = "${expect#exit=}" ] && [ $clean = 1 ] && exit 0 ;;
+	warn:*)
+		[ "${script_rc:-}" = 0 ] &&
+			grep -q "WARNING:.*${expect#warn:}" "$out/console.log" && exit 0 ;;
+	oops:*)
+		grep -A 3 -E 'Oops|BUG:' "$out/console.log" | grep -q "${expect#oops:}" && exit 0 ;;
+	*)
+		echo "run-vm.sh: --expect-fail takes exit=N, warn:TEXT or oops:TEXT" >&2
+		exit 2 ;;
+	esac
+	echo "run-vm.sh: expected a failure by $expect; got exit status ${script_rc:-none}, console $([ $clean = 1 ] && echo clean || echo 'with a kernel problem')" >&2
+	exit 1
 fi
 exit $rc

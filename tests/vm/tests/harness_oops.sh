@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm: expect=fail timeout=120
+# vm: expect=oops:plant_init timeout=120
 # Harness self-test: an Oops in the kernel must fail the run (and must not hang it).
 . "$CS_REPO/tests/vm/lib.sh"
 insmod "$CS_REPO/tests/vm/selftest/plant.ko" what=oops || true
