@@ -1,7 +1,7 @@
 #!/bin/bash
 # vm: disks=cache:64M,other:64M timeout=300
 # Binding refuses what it must, with a clear kernel message and no crash:
-# a foreign filesystem, a device another filesystem holds, a device whose
+# a foreign filesystem, a cache device another driver holds, a device whose
 # both superblocks are damaged.  A damaged primary superblock falls back to
 # the backup.  Random damage to metadata blocks never crashes the kernel.
 . "$CS_REPO/tests/vm/lib.sh"
@@ -20,10 +20,24 @@ expect_refused() { # WHAT DEVICE
 
 mkfs.ext4 -q -F "$CS_DISK_OTHER"
 expect_refused "ext4 device" "$CS_DISK_OTHER"
-mount "$CS_DISK_OTHER" /mnt/other
+
+# A valid cache that another driver holds open exclusively (here a
+# device-mapper table over it): refused as busy, never bound under it.
 "$CS_REPO/build/bin/mkcachestore" -q -f "$CS_DISK_CACHE"
-mount -t cachestore "$CS_DISK_OTHER" /mnt/cache 2>/dev/null && fail "bound a mounted ext4 device"
-umount /mnt/other
+"$CS_REPO/build/bin/fsck.cachestore" -n "$CS_DISK_CACHE" >/dev/null ||
+	fail "the cache to hold is not a clean cache"
+modprobe dm-mod
+dmsetup create --noudevsync holder --table \
+	"0 $(blockdev --getsz "$CS_DISK_CACHE") linear $CS_DISK_CACHE 0" || fail "dmsetup create"
+if mount -t cachestore "$CS_DISK_CACHE" /mnt/cache 2>/tmp/err; then
+	umount /mnt/cache
+	fail "held device: bound"
+fi
+grep -qi 'busy' /tmp/err || fail "held device: refused, but not as busy: $(cat /tmp/err)"
+log "held device: refused ($(cat /tmp/err))"
+dmsetup remove --noudevsync holder
+mount -t cachestore "$CS_DISK_CACHE" /mnt/cache || fail "released device: not bound"
+umount /mnt/cache
 
 # Damaged primary superblock: the backup is used.
 dd if=/dev/urandom of="$CS_DISK_CACHE" bs=4096 count=1 conv=notrunc status=none
