@@ -707,23 +707,35 @@ static struct cachestore_rbuf *cachestore_rbuf_fill(struct cachestore_cache *cac
 		return ret == -ENODATA ? ERR_PTR(-ENODATA) : NULL;
 	}
 
-	/* One bio per run, into the buffer's pages. */
+	/*
+	 * Into the buffer's pages: one bio per run, or per BIO_MAX_VECS pages
+	 * of a run (a granule of 2 MiB or more holds more pages than one bio
+	 * can carry).
+	 */
 	io.cache = cache;
 	atomic_set(&io.pending, 1);
 	init_completion(&io.done);
 	for (i = 0; i < nr; i++) {
-		struct bio *bio;
-		u32 k;
+		u32 done = 0;
 
-		bio = bio_alloc(cache->bdev, runs[i].npages, REQ_OP_READ, GFP_NOFS);
-		bio->bi_iter.bi_sector = runs[i].pblk << (CSF_BLOCK_SHIFT - SECTOR_SHIFT);
-		bio->bi_private = &io;
-		bio->bi_end_io = cachestore_rbuf_end_io;
-		for (k = 0; k < runs[i].npages; k++)
-			__bio_add_page(bio, rb->pages[runs[i].page - first + k],
-				       CACHESTORE_PAGE, 0);
-		atomic_inc(&io.pending);
-		submit_bio(bio);
+		while (done < runs[i].npages) {
+			u32 n = min_t(u32, runs[i].npages - done, BIO_MAX_VECS);
+			struct bio *bio;
+			u32 k;
+
+			bio = bio_alloc(cache->bdev, n, REQ_OP_READ, GFP_NOFS);
+			bio->bi_iter.bi_sector = (runs[i].pblk + done) <<
+						 (CSF_BLOCK_SHIFT - SECTOR_SHIFT);
+			bio->bi_private = &io;
+			bio->bi_end_io = cachestore_rbuf_end_io;
+			for (k = 0; k < n; k++)
+				__bio_add_page(bio,
+					       rb->pages[runs[i].page - first + done + k],
+					       CACHESTORE_PAGE, 0);
+			atomic_inc(&io.pending);
+			submit_bio(bio);
+			done += n;
+		}
 	}
 	cachestore_io_put(&io);
 	wait_for_completion(&io.done);
