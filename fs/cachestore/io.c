@@ -544,17 +544,32 @@ void cachestore_pools_drain(struct cachestore_cache *cache)
 	cache->nr_wb_pooled = 0;
 }
 
-/* The object's content changes: forget what is buffered, and any fill now
- * in flight.
+/*
+ * Granule buffers and content changes.  object->rbuf_seq counts the
+ * changes of the object's content; it changes only under object->lock,
+ * together with the removal of object->rbuf:
+ *
+ *  - cachestore_rbuf_drop() is called under cache->lock, before the change
+ *    it announces (write, resize, invalidate) is made in that same critical
+ *    section.  Under object->lock it bumps rbuf_seq and takes the buffer.
+ *  - A fill samples rbuf_seq under cache->lock, in the critical section in
+ *    which it maps the blocks it reads: the sample and the map thus see the
+ *    content either before or after a change, never half of it.
+ *  - The fill installs its buffer under object->lock only if rbuf_seq still
+ *    equals its sample.  A drop is either ordered before that (the sample
+ *    is stale: the buffer is neither installed nor served) or after it
+ *    (the drop takes the installed buffer away).
+ *  - A reader takes a reference to the installed buffer and samples
+ *    rbuf_seq under object->lock, copies, and serves the copy only if
+ *    rbuf_seq has not moved meanwhile; otherwise it reads the device
+ *    directly.  So no buffer is served after a drop that preceded the copy.
  */
 void cachestore_rbuf_drop(struct cachestore_object *object)
 {
 	struct cachestore_rbuf *rb;
 
-	atomic_inc(&object->rbuf_seq);
-	if (!READ_ONCE(object->rbuf))
-		return;
 	spin_lock(&object->lock);
+	atomic_inc(&object->rbuf_seq);
 	rb = object->rbuf;
 	object->rbuf = NULL;
 	spin_unlock(&object->lock);
@@ -625,13 +640,15 @@ static void cachestore_rbuf_end_io(struct bio *bio)
 
 /*
  * Read every present page of @page's granule into a new buffer, in as few
- * I/Os as the map allows.  Returns the buffer with a reference for the
- * caller (and, if it could be installed, one held by the object), NULL if
- * buffering is not possible now, or ERR_PTR(-ENODATA) if @page is absent.
+ * I/Os as the map allows, and install it.  Returns the buffer with a
+ * reference for the caller and one held by the object, and the rbuf_seq it
+ * was installed at in *@seqp; NULL if buffering is not possible now (or the
+ * content changed while the buffer was filled), or ERR_PTR(-ENODATA) if
+ * @page is absent.
  */
 static struct cachestore_rbuf *cachestore_rbuf_fill(struct cachestore_cache *cache,
 						    struct cachestore_object *object,
-						    u64 page)
+						    u64 page, int *seqp)
 {
 	struct cachestore_run runs[8];
 	struct cachestore_rbuf *rb, *old;
@@ -751,17 +768,25 @@ static struct cachestore_rbuf *cachestore_rbuf_fill(struct cachestore_cache *cac
 	rb->granule = first;
 	atomic64_inc(&cache->stats.rbuf_fills);
 
-	/* Install it unless the content changed meanwhile. */
+	/*
+	 * Install it unless the content changed meanwhile; a buffer that
+	 * cannot be installed is not served either.
+	 */
 	refcount_inc(&rb->ref);
 	spin_lock(&object->lock);
 	if (atomic_read(&object->rbuf_seq) == seq) {
 		old = object->rbuf;
 		object->rbuf = rb;
+		*seqp = seq;
 	} else {
 		old = rb;
 	}
 	spin_unlock(&object->lock);
 	cachestore_rbuf_put(cache, old);
+	if (old == rb) {
+		cachestore_rbuf_put(cache, rb);
+		return NULL;
+	}
 	return rb;
 }
 
@@ -778,6 +803,7 @@ static int cachestore_read_buffered(struct netfs_cache_resources *cres,
 	struct fscache_cookie *cookie = fscache_cres_cookie(cres);
 	struct cachestore_rbuf *rb;
 	bool hit = false;
+	int seq = 0;
 
 	spin_lock(&object->lock);
 	rb = object->rbuf;
@@ -785,12 +811,13 @@ static int cachestore_read_buffered(struct netfs_cache_resources *cres,
 	    page - rb->granule < rb->npages &&
 	    test_bit(page - rb->granule, rb->valid)) {
 		refcount_inc(&rb->ref);
+		seq = atomic_read(&object->rbuf_seq);
 		hit = true;
 	}
 	spin_unlock(&object->lock);
 
 	if (!hit) {
-		rb = cachestore_rbuf_fill(cache, object, page);
+		rb = cachestore_rbuf_fill(cache, object, page, &seq);
 		if (IS_ERR(rb)) {
 			atomic64_inc(&cache->stats.read_miss_pages);
 			return PTR_ERR(rb);
@@ -811,6 +838,12 @@ static int cachestore_read_buffered(struct netfs_cache_resources *cres,
 		return -EFAULT;
 	}
 	cachestore_rbuf_put(cache, rb);
+	/* Dropped while we copied: the copy may predate the change. */
+	smp_rmb();
+	if (atomic_read(&object->rbuf_seq) != seq) {
+		iov_iter_revert(iter, CACHESTORE_PAGE);
+		return 1;
+	}
 	fscache_count_read();
 	if (READ_ONCE(cookie->inval_counter) != cres->inval_counter) {
 		atomic64_inc(&cache->stats.stale);
