@@ -856,8 +856,19 @@ static int cachestore_read_buffered(struct netfs_cache_resources *cres,
 
 /*
  * Read from the cache.  NFS asks for one page with NETFS_READ_HOLE_FAIL;
- * netfs asks for what prepare_read() promised.  Pages not present fail the
- * read (FAIL), are zeroed (CLEAR) or left alone (IGNORE).
+ * netfs asks for what prepare_read() promised, with NETFS_READ_HOLE_IGNORE
+ * (and NETFS_READ_HOLE_CLEAR for the rest of a short read).  Pages can
+ * vanish after prepare_read(): a write into a grown object's granule
+ * reallocates it ("start over"), a resize trims, an invalidation starts a
+ * new generation.  Only pages read from the device for the object's
+ * current generation are ever reported as read: a page not present ends an
+ * asynchronous read short before it (netfs asks again for the rest, and on
+ * a failure reads it from the server), or fails it with -ENODATA if it
+ * would deliver nothing, whatever the hole policy.  A synchronous read
+ * (no byte count) fails with -ENODATA at a hole, except that an explicit
+ * NETFS_READ_HOLE_CLEAR from a synchronous caller zeroes it, as
+ * fscache_read() documents and cachefiles does (no netfs in 6.1 does
+ * that: netfs reads asynchronously and NFS and CIFS ask for FAIL).
  */
 static int cachestore_read(struct netfs_cache_resources *cres, loff_t start_pos,
 			   struct iov_iter *iter,
@@ -914,25 +925,26 @@ static int cachestore_read(struct netfs_cache_resources *cres, loff_t start_pos,
 		if (ret)
 			break;
 		run = min_t(u64, run, page + npages - p);
-		if (!present) {
-			if (read_hole == NETFS_READ_HOLE_FAIL) {
-				ret = -ENODATA;
-				break;
-			}
-			if (read_hole == NETFS_READ_HOLE_CLEAR) {
-				struct iov_iter it = *iter;
-
-				iov_iter_advance(&it, (p - page) << CACHESTORE_PAGE_SHIFT);
-				iov_iter_truncate(&it, (size_t)run << CACHESTORE_PAGE_SHIFT);
-				iov_iter_zero(iov_iter_count(&it), &it);
-			}
-		} else {
+		if (present) {
 			ret = cachestore_map(cache, object, p, run, false,
 					     io->runs + nr, cap - nr);
 			if (ret < 0)
 				break;
 			nr += ret;
 			ret = 0;
+		} else if (!term_func && read_hole == NETFS_READ_HOLE_CLEAR) {
+			struct iov_iter it = *iter;
+
+			iov_iter_advance(&it, (p - page) << CACHESTORE_PAGE_SHIFT);
+			iov_iter_truncate(&it, (size_t)run << CACHESTORE_PAGE_SHIFT);
+			iov_iter_zero(iov_iter_count(&it), &it);
+		} else {
+			if (term_func && p > page &&
+			    read_hole != NETFS_READ_HOLE_FAIL)
+				io->len = (size_t)(p - page) << CACHESTORE_PAGE_SHIFT;
+			else
+				ret = -ENODATA;
+			break;
 		}
 		p += run;
 	}
@@ -952,9 +964,13 @@ static int cachestore_read(struct netfs_cache_resources *cres, loff_t start_pos,
 		cachestore_io_free(io);
 		return cachestore_fail(term_func, term_priv, ret);
 	}
+	if (io->len < len)
+		atomic64_add(npages - (io->len >> CACHESTORE_PAGE_SHIFT),
+			     &cache->stats.read_miss_pages);
+	npages = io->len >> CACHESTORE_PAGE_SHIFT;
 	atomic64_add(npages, &cache->stats.read_hit_pages);
 	atomic64_add(npages, &cache->stats.read_pages);
-	trace_cachestore_read(io->objid, io->gen, start_pos, len, 0);
+	trace_cachestore_read(io->objid, io->gen, start_pos, io->len, 0);
 	return cachestore_run_io(io, iter, page);
 }
 
