@@ -195,12 +195,22 @@ static ssize_t cachestore_io_result(struct cachestore_io *io)
 }
 
 /*
- * A write-behind returns before its page is on the device, yet a read that
- * follows a completed synchronous write must find the page.  Pages with a
- * write-behind queued or in flight are counted in cache->wb_busy, keyed by
- * object and page (pages 2^32 apart share a key: a needless wait at worst);
- * a read over such pages submits the queue and waits for them.  The check
- * takes no lock.
+ * In-place rewrites.  A write-behind returns before its page is on the
+ * device, and any write may rewrite pages that are present.  Every page
+ * with a write queued or in flight (a write-behind or not) is counted in
+ * cache->wb_busy, keyed by object and page (pages 2^32 apart share a key:
+ * a needless wait at worst), from the moment the write maps it (under
+ * cache->lock) until the write has completed and marked it present.  Then:
+ *
+ *  - a read over busy pages submits the write-behind queue and waits for
+ *    them first, so it sees every write that returned before it began (the
+ *    check takes no lock);
+ *  - a write over busy pages waits for them before it maps (under
+ *    cache->lock, so the check and the count are one step): the writes of
+ *    a page reach the device in the order they were made;
+ *  - a granule buffer fill (under cache->lock) leaves busy pages out, so a
+ *    buffer never holds a page older than a write made before the fill;
+ *    a write made after it drops the buffer (see cachestore_rbuf_drop()).
  */
 /* 64-bit only (Kconfig): object id in the upper half of the key */
 static unsigned long cachestore_wb_key(u32 objid, u64 page)
@@ -208,69 +218,120 @@ static unsigned long cachestore_wb_key(u32 objid, u64 page)
 	return ((unsigned long)objid << 32) | (u32)page;
 }
 
-static void cachestore_wb_track(struct cachestore_cache *cache,
-				struct cachestore_io *io)
+/* Add @delta to one page's count, under xa_lock. */
+static int cachestore_wb_count(struct cachestore_cache *cache, u32 objid,
+			       u64 page, long delta, gfp_t gfp)
 {
-	unsigned long key = cachestore_wb_key(io->objid, io->runs[0].page);
-	void *old;
+	unsigned long key = cachestore_wb_key(objid, page);
+	void *old, *cur;
+	long n;
+
+	do {
+		old = xa_load(&cache->wb_busy, key);
+		n = (old ? (long)xa_to_value(old) : 0) + delta;
+		if (WARN_ON_ONCE(n < 0))
+			n = 0;
+		/* may drop xa_lock to allocate; cmpxchg keeps it one step */
+		cur = __xa_cmpxchg(&cache->wb_busy, key, old,
+				   n ? xa_mk_value(n) : NULL, gfp);
+		if (xa_is_err(cur))
+			return xa_err(cur);
+	} while (cur != old);
+	return 0;
+}
+
+/* Count @io's pages busy; on failure, none is counted and -errno returned. */
+static int cachestore_wb_track(struct cachestore_cache *cache,
+			       struct cachestore_io *io)
+{
+	u64 done = 0, undo;
+	int err = 0;
+	u32 i, k;
 
 	xa_lock(&cache->wb_busy);
-	old = xa_load(&cache->wb_busy, key);
-	io->wb_tracked = !xa_is_err(__xa_store(&cache->wb_busy, key,
-				xa_mk_value(old ? xa_to_value(old) + 1 : 1),
-				GFP_NOFS));
+	for (i = 0; i < io->nr_runs && !err; i++) {
+		for (k = 0; k < io->runs[i].npages; k++) {
+			err = cachestore_wb_count(cache, io->objid,
+						  io->runs[i].page + k, 1,
+						  GFP_NOFS);
+			if (err)
+				break;
+			done++;
+		}
+	}
+	for (i = 0, undo = done; err && undo; i++)
+		for (k = 0; k < io->runs[i].npages && undo; k++, undo--)
+			cachestore_wb_count(cache, io->objid,
+					    io->runs[i].page + k, -1, GFP_ATOMIC);
 	xa_unlock(&cache->wb_busy);
+	io->wb_tracked = !err;
+	return err;
 }
 
 static void cachestore_wb_untrack(struct cachestore_cache *cache,
 				  struct cachestore_io *io)
 {
-	unsigned long key = cachestore_wb_key(io->objid, io->runs[0].page);
-	void *old;
+	u32 i, k;
 
 	xa_lock(&cache->wb_busy);
-	old = xa_load(&cache->wb_busy, key);
-	if (old && xa_to_value(old) > 1)
-		__xa_store(&cache->wb_busy, key,
-			   xa_mk_value(xa_to_value(old) - 1), GFP_ATOMIC);
-	else
-		__xa_erase(&cache->wb_busy, key);
+	for (i = 0; i < io->nr_runs; i++)
+		for (k = 0; k < io->runs[i].npages; k++)
+			cachestore_wb_count(cache, io->objid,
+					    io->runs[i].page + k, -1, GFP_ATOMIC);
 	xa_unlock(&cache->wb_busy);
+	io->wb_tracked = false;
 	wake_up_all(&cache->io_wait);
 }
 
-/* Any write-behind of pages [page, page + npages) of object @objid? */
-static bool cachestore_wb_busy(struct cachestore_cache *cache, u32 objid,
-			       u64 page, u64 npages)
+/*
+ * The first page of [page, page + npages) of object @objid with a write
+ * queued or in flight, or page + npages if none.
+ */
+static u64 cachestore_wb_first_busy(struct cachestore_cache *cache, u32 objid,
+				    u64 page, u64 npages)
 {
 	while (npages) {
 		u64 n = min_t(u64, npages, 0x100000000ULL - (u32)page);
 		unsigned long index = cachestore_wb_key(objid, page);
 
 		if (xa_find(&cache->wb_busy, &index, index + n - 1, XA_PRESENT))
-			return true;
+			return page + ((u32)index - (u32)page);
 		page += n;
 		npages -= n;
 	}
-	return false;
+	return page;
+}
+
+/* Any write queued or in flight to pages [page, page + npages)? */
+static bool cachestore_wb_busy(struct cachestore_cache *cache, u32 objid,
+			       u64 page, u64 npages)
+{
+	return !xa_empty(&cache->wb_busy) &&
+	       cachestore_wb_first_busy(cache, objid, page, npages) <
+	       page + npages;
 }
 
 /*
- * Before a read: wait for write-behinds of the pages it covers.  Returns
- * true if it waited.
+ * Wait for the writes queued or in flight to pages [page, page + npages) of
+ * object @objid.  Returns true if it waited.
  */
-static bool cachestore_wb_wait(struct cachestore_cache *cache,
-			       struct cachestore_object *object, u64 page,
-			       u64 npages)
+static bool cachestore_wb_wait_objid(struct cachestore_cache *cache, u32 objid,
+				     u64 page, u64 npages)
 {
-	u32 objid = READ_ONCE(object->objid);
-
-	if (!atomic_read(&cache->wb_inflight) || !objid ||
-	    !cachestore_wb_busy(cache, objid, page, npages))
+	if (!objid || !cachestore_wb_busy(cache, objid, page, npages))
 		return false;
 	cachestore_wb_submit(cache);
 	wait_event(cache->io_wait, !cachestore_wb_busy(cache, objid, page, npages));
 	return true;
+}
+
+/* Before a read: wait for writes of the pages it covers. */
+static bool cachestore_wb_wait(struct cachestore_cache *cache,
+			       struct cachestore_object *object, u64 page,
+			       u64 npages)
+{
+	return cachestore_wb_wait_objid(cache, READ_ONCE(object->objid), page,
+					npages);
 }
 
 /* Completion, in process context. */
@@ -655,6 +716,7 @@ static struct cachestore_rbuf *cachestore_rbuf_fill(struct cachestore_cache *cac
 	struct cachestore_io io = {};
 	u64 first, p, end;
 	int nr = 0, seq, ret = 0, i;
+	bool full = false;
 
 	/* A miss is the common case while a file is being cached: answer it
 	 * before allocating a buffer.
@@ -669,6 +731,9 @@ static struct cachestore_rbuf *cachestore_rbuf_fill(struct cachestore_cache *cac
 				    1, &present, &run);
 		if (!ret && !present)
 			ret = -ENODATA;
+		else if (!ret &&
+			 cachestore_wb_busy(cache, object->objid, page, 1))
+			ret = -EBUSY;	/* rewritten: wait, read directly */
 	}
 	mutex_unlock(&cache->lock);
 	if (ret)
@@ -694,16 +759,34 @@ static struct cachestore_rbuf *cachestore_rbuf_fill(struct cachestore_cache *cac
 			break;
 		run = min_t(u64, run, end - p);
 		if (present) {
-			ret = cachestore_map(cache, object, p, run, false,
-					     runs + nr, ARRAY_SIZE(runs) - nr);
-			if (ret == -E2BIG) {
-				ret = 0;	/* buffer what fits */
-				break;
+			/* Pages being written are left out: see wb_key(). */
+			u64 q = p, e = p + run, b;
+
+			while (!ret && !full && q < e) {
+				b = xa_empty(&cache->wb_busy) ? e :
+				    cachestore_wb_first_busy(cache, object->objid,
+							     q, e - q);
+				if (b > q) {
+					ret = cachestore_map(cache, object, q,
+							     b - q, false,
+							     runs + nr,
+							     ARRAY_SIZE(runs) - nr);
+					if (ret == -E2BIG) {
+						ret = 0;	/* buffer what fits */
+						full = true;
+						break;
+					}
+					if (ret < 0)
+						break;
+					nr += ret;
+					ret = 0;
+				}
+				if (b < e && b == page)
+					ret = -EBUSY;
+				q = b + 1;
 			}
-			if (ret < 0)
+			if (full)
 				break;
-			nr += ret;
-			ret = 0;
 		} else if (page >= p && page < p + run) {
 			ret = -ENODATA;
 		}
@@ -1041,7 +1124,18 @@ static int cachestore_write(struct netfs_cache_resources *cres,
 			wake_up_all(&cache->io_wait);
 	}
 
-	mutex_lock(&cache->lock);
+	/* Earlier writes of these pages reach the device first. */
+	for (;;) {
+		u32 objid;
+
+		mutex_lock(&cache->lock);
+		objid = object->objid;
+		if (!objid || cache->dead ||
+		    !cachestore_wb_busy(cache, objid, page, npages))
+			break;
+		mutex_unlock(&cache->lock);
+		cachestore_wb_wait_objid(cache, objid, page, npages);
+	}
 	cachestore_rbuf_drop(object);
 	if (!object->objid || cache->dead)
 		ret = -ENOBUFS;
@@ -1060,10 +1154,9 @@ static int cachestore_write(struct netfs_cache_resources *cres,
 		io->objid = object->objid;
 		io->gen = object->gen;
 		io->nr_runs = ret;
-		io->era = cachestore_io_begin(cache);
-		if (io->behind)
-			cachestore_wb_track(cache, io);
-		ret = 0;
+		ret = cachestore_wb_track(cache, io) ? -ENOBUFS : 0;
+		if (!ret)
+			io->era = cachestore_io_begin(cache);
 	}
 	mutex_unlock(&cache->lock);
 	if (!ret)
