@@ -195,12 +195,22 @@ static ssize_t cachestore_io_result(struct cachestore_io *io)
 }
 
 /*
- * A write-behind returns before its page is on the device, yet a read that
- * follows a completed synchronous write must find the page.  Pages with a
- * write-behind queued or in flight are counted in cache->wb_busy, keyed by
- * object and page (pages 2^32 apart share a key: a needless wait at worst);
- * a read over such pages submits the queue and waits for them.  The check
- * takes no lock.
+ * In-place rewrites.  A write-behind returns before its page is on the
+ * device, and any write may rewrite pages that are present.  Every page
+ * with a write queued or in flight (a write-behind or not) is counted in
+ * cache->wb_busy, keyed by object and page (pages 2^32 apart share a key:
+ * a needless wait at worst), from the moment the write maps it (under
+ * cache->lock) until the write has completed and marked it present.  Then:
+ *
+ *  - a read over busy pages submits the write-behind queue and waits for
+ *    them first, so it sees every write that returned before it began (the
+ *    check takes no lock);
+ *  - a write over busy pages waits for them before it maps (under
+ *    cache->lock, so the check and the count are one step): the writes of
+ *    a page reach the device in the order they were made;
+ *  - a granule buffer fill (under cache->lock) leaves busy pages out, so a
+ *    buffer never holds a page older than a write made before the fill;
+ *    a write made after it drops the buffer (see cachestore_rbuf_drop()).
  */
 /* 64-bit only (Kconfig): object id in the upper half of the key */
 static unsigned long cachestore_wb_key(u32 objid, u64 page)
@@ -208,69 +218,120 @@ static unsigned long cachestore_wb_key(u32 objid, u64 page)
 	return ((unsigned long)objid << 32) | (u32)page;
 }
 
-static void cachestore_wb_track(struct cachestore_cache *cache,
-				struct cachestore_io *io)
+/* Add @delta to one page's count, under xa_lock. */
+static int cachestore_wb_count(struct cachestore_cache *cache, u32 objid,
+			       u64 page, long delta, gfp_t gfp)
 {
-	unsigned long key = cachestore_wb_key(io->objid, io->runs[0].page);
-	void *old;
+	unsigned long key = cachestore_wb_key(objid, page);
+	void *old, *cur;
+	long n;
+
+	do {
+		old = xa_load(&cache->wb_busy, key);
+		n = (old ? (long)xa_to_value(old) : 0) + delta;
+		if (WARN_ON_ONCE(n < 0))
+			n = 0;
+		/* may drop xa_lock to allocate; cmpxchg keeps it one step */
+		cur = __xa_cmpxchg(&cache->wb_busy, key, old,
+				   n ? xa_mk_value(n) : NULL, gfp);
+		if (xa_is_err(cur))
+			return xa_err(cur);
+	} while (cur != old);
+	return 0;
+}
+
+/* Count @io's pages busy; on failure, none is counted and -errno returned. */
+static int cachestore_wb_track(struct cachestore_cache *cache,
+			       struct cachestore_io *io)
+{
+	u64 done = 0, undo;
+	int err = 0;
+	u32 i, k;
 
 	xa_lock(&cache->wb_busy);
-	old = xa_load(&cache->wb_busy, key);
-	io->wb_tracked = !xa_is_err(__xa_store(&cache->wb_busy, key,
-				xa_mk_value(old ? xa_to_value(old) + 1 : 1),
-				GFP_NOFS));
+	for (i = 0; i < io->nr_runs && !err; i++) {
+		for (k = 0; k < io->runs[i].npages; k++) {
+			err = cachestore_wb_count(cache, io->objid,
+						  io->runs[i].page + k, 1,
+						  GFP_NOFS);
+			if (err)
+				break;
+			done++;
+		}
+	}
+	for (i = 0, undo = done; err && undo; i++)
+		for (k = 0; k < io->runs[i].npages && undo; k++, undo--)
+			cachestore_wb_count(cache, io->objid,
+					    io->runs[i].page + k, -1, GFP_ATOMIC);
 	xa_unlock(&cache->wb_busy);
+	io->wb_tracked = !err;
+	return err;
 }
 
 static void cachestore_wb_untrack(struct cachestore_cache *cache,
 				  struct cachestore_io *io)
 {
-	unsigned long key = cachestore_wb_key(io->objid, io->runs[0].page);
-	void *old;
+	u32 i, k;
 
 	xa_lock(&cache->wb_busy);
-	old = xa_load(&cache->wb_busy, key);
-	if (old && xa_to_value(old) > 1)
-		__xa_store(&cache->wb_busy, key,
-			   xa_mk_value(xa_to_value(old) - 1), GFP_ATOMIC);
-	else
-		__xa_erase(&cache->wb_busy, key);
+	for (i = 0; i < io->nr_runs; i++)
+		for (k = 0; k < io->runs[i].npages; k++)
+			cachestore_wb_count(cache, io->objid,
+					    io->runs[i].page + k, -1, GFP_ATOMIC);
 	xa_unlock(&cache->wb_busy);
+	io->wb_tracked = false;
 	wake_up_all(&cache->io_wait);
 }
 
-/* Any write-behind of pages [page, page + npages) of object @objid? */
-static bool cachestore_wb_busy(struct cachestore_cache *cache, u32 objid,
-			       u64 page, u64 npages)
+/*
+ * The first page of [page, page + npages) of object @objid with a write
+ * queued or in flight, or page + npages if none.
+ */
+static u64 cachestore_wb_first_busy(struct cachestore_cache *cache, u32 objid,
+				    u64 page, u64 npages)
 {
 	while (npages) {
 		u64 n = min_t(u64, npages, 0x100000000ULL - (u32)page);
 		unsigned long index = cachestore_wb_key(objid, page);
 
 		if (xa_find(&cache->wb_busy, &index, index + n - 1, XA_PRESENT))
-			return true;
+			return page + ((u32)index - (u32)page);
 		page += n;
 		npages -= n;
 	}
-	return false;
+	return page;
+}
+
+/* Any write queued or in flight to pages [page, page + npages)? */
+static bool cachestore_wb_busy(struct cachestore_cache *cache, u32 objid,
+			       u64 page, u64 npages)
+{
+	return !xa_empty(&cache->wb_busy) &&
+	       cachestore_wb_first_busy(cache, objid, page, npages) <
+	       page + npages;
 }
 
 /*
- * Before a read: wait for write-behinds of the pages it covers.  Returns
- * true if it waited.
+ * Wait for the writes queued or in flight to pages [page, page + npages) of
+ * object @objid.  Returns true if it waited.
  */
-static bool cachestore_wb_wait(struct cachestore_cache *cache,
-			       struct cachestore_object *object, u64 page,
-			       u64 npages)
+static bool cachestore_wb_wait_objid(struct cachestore_cache *cache, u32 objid,
+				     u64 page, u64 npages)
 {
-	u32 objid = READ_ONCE(object->objid);
-
-	if (!atomic_read(&cache->wb_inflight) || !objid ||
-	    !cachestore_wb_busy(cache, objid, page, npages))
+	if (!objid || !cachestore_wb_busy(cache, objid, page, npages))
 		return false;
 	cachestore_wb_submit(cache);
 	wait_event(cache->io_wait, !cachestore_wb_busy(cache, objid, page, npages));
 	return true;
+}
+
+/* Before a read: wait for writes of the pages it covers. */
+static bool cachestore_wb_wait(struct cachestore_cache *cache,
+			       struct cachestore_object *object, u64 page,
+			       u64 npages)
+{
+	return cachestore_wb_wait_objid(cache, READ_ONCE(object->objid), page,
+					npages);
 }
 
 /* Completion, in process context. */
@@ -544,17 +605,32 @@ void cachestore_pools_drain(struct cachestore_cache *cache)
 	cache->nr_wb_pooled = 0;
 }
 
-/* The object's content changes: forget what is buffered, and any fill now
- * in flight.
+/*
+ * Granule buffers and content changes.  object->rbuf_seq counts the
+ * changes of the object's content; it changes only under object->lock,
+ * together with the removal of object->rbuf:
+ *
+ *  - cachestore_rbuf_drop() is called under cache->lock, before the change
+ *    it announces (write, resize, invalidate) is made in that same critical
+ *    section.  Under object->lock it bumps rbuf_seq and takes the buffer.
+ *  - A fill samples rbuf_seq under cache->lock, in the critical section in
+ *    which it maps the blocks it reads: the sample and the map thus see the
+ *    content either before or after a change, never half of it.
+ *  - The fill installs its buffer under object->lock only if rbuf_seq still
+ *    equals its sample.  A drop is either ordered before that (the sample
+ *    is stale: the buffer is neither installed nor served) or after it
+ *    (the drop takes the installed buffer away).
+ *  - A reader takes a reference to the installed buffer and samples
+ *    rbuf_seq under object->lock, copies, and serves the copy only if
+ *    rbuf_seq has not moved meanwhile; otherwise it reads the device
+ *    directly.  So no buffer is served after a drop that preceded the copy.
  */
 void cachestore_rbuf_drop(struct cachestore_object *object)
 {
 	struct cachestore_rbuf *rb;
 
-	atomic_inc(&object->rbuf_seq);
-	if (!READ_ONCE(object->rbuf))
-		return;
 	spin_lock(&object->lock);
+	atomic_inc(&object->rbuf_seq);
 	rb = object->rbuf;
 	object->rbuf = NULL;
 	spin_unlock(&object->lock);
@@ -625,19 +701,22 @@ static void cachestore_rbuf_end_io(struct bio *bio)
 
 /*
  * Read every present page of @page's granule into a new buffer, in as few
- * I/Os as the map allows.  Returns the buffer with a reference for the
- * caller (and, if it could be installed, one held by the object), NULL if
- * buffering is not possible now, or ERR_PTR(-ENODATA) if @page is absent.
+ * I/Os as the map allows, and install it.  Returns the buffer with a
+ * reference for the caller and one held by the object, and the rbuf_seq it
+ * was installed at in *@seqp; NULL if buffering is not possible now (or the
+ * content changed while the buffer was filled), or ERR_PTR(-ENODATA) if
+ * @page is absent.
  */
 static struct cachestore_rbuf *cachestore_rbuf_fill(struct cachestore_cache *cache,
 						    struct cachestore_object *object,
-						    u64 page)
+						    u64 page, int *seqp)
 {
 	struct cachestore_run runs[8];
 	struct cachestore_rbuf *rb, *old;
 	struct cachestore_io io = {};
 	u64 first, p, end;
 	int nr = 0, seq, ret = 0, i;
+	bool full = false;
 
 	/* A miss is the common case while a file is being cached: answer it
 	 * before allocating a buffer.
@@ -652,6 +731,9 @@ static struct cachestore_rbuf *cachestore_rbuf_fill(struct cachestore_cache *cac
 				    1, &present, &run);
 		if (!ret && !present)
 			ret = -ENODATA;
+		else if (!ret &&
+			 cachestore_wb_busy(cache, object->objid, page, 1))
+			ret = -EBUSY;	/* rewritten: wait, read directly */
 	}
 	mutex_unlock(&cache->lock);
 	if (ret)
@@ -677,16 +759,34 @@ static struct cachestore_rbuf *cachestore_rbuf_fill(struct cachestore_cache *cac
 			break;
 		run = min_t(u64, run, end - p);
 		if (present) {
-			ret = cachestore_map(cache, object, p, run, false,
-					     runs + nr, ARRAY_SIZE(runs) - nr);
-			if (ret == -E2BIG) {
-				ret = 0;	/* buffer what fits */
-				break;
+			/* Pages being written are left out: see wb_key(). */
+			u64 q = p, e = p + run, b;
+
+			while (!ret && !full && q < e) {
+				b = xa_empty(&cache->wb_busy) ? e :
+				    cachestore_wb_first_busy(cache, object->objid,
+							     q, e - q);
+				if (b > q) {
+					ret = cachestore_map(cache, object, q,
+							     b - q, false,
+							     runs + nr,
+							     ARRAY_SIZE(runs) - nr);
+					if (ret == -E2BIG) {
+						ret = 0;	/* buffer what fits */
+						full = true;
+						break;
+					}
+					if (ret < 0)
+						break;
+					nr += ret;
+					ret = 0;
+				}
+				if (b < e && b == page)
+					ret = -EBUSY;
+				q = b + 1;
 			}
-			if (ret < 0)
+			if (full)
 				break;
-			nr += ret;
-			ret = 0;
 		} else if (page >= p && page < p + run) {
 			ret = -ENODATA;
 		}
@@ -707,23 +807,35 @@ static struct cachestore_rbuf *cachestore_rbuf_fill(struct cachestore_cache *cac
 		return ret == -ENODATA ? ERR_PTR(-ENODATA) : NULL;
 	}
 
-	/* One bio per run, into the buffer's pages. */
+	/*
+	 * Into the buffer's pages: one bio per run, or per BIO_MAX_VECS pages
+	 * of a run (a granule of 2 MiB or more holds more pages than one bio
+	 * can carry).
+	 */
 	io.cache = cache;
 	atomic_set(&io.pending, 1);
 	init_completion(&io.done);
 	for (i = 0; i < nr; i++) {
-		struct bio *bio;
-		u32 k;
+		u32 done = 0;
 
-		bio = bio_alloc(cache->bdev, runs[i].npages, REQ_OP_READ, GFP_NOFS);
-		bio->bi_iter.bi_sector = runs[i].pblk << (CSF_BLOCK_SHIFT - SECTOR_SHIFT);
-		bio->bi_private = &io;
-		bio->bi_end_io = cachestore_rbuf_end_io;
-		for (k = 0; k < runs[i].npages; k++)
-			__bio_add_page(bio, rb->pages[runs[i].page - first + k],
-				       CACHESTORE_PAGE, 0);
-		atomic_inc(&io.pending);
-		submit_bio(bio);
+		while (done < runs[i].npages) {
+			u32 n = min_t(u32, runs[i].npages - done, BIO_MAX_VECS);
+			struct bio *bio;
+			u32 k;
+
+			bio = bio_alloc(cache->bdev, n, REQ_OP_READ, GFP_NOFS);
+			bio->bi_iter.bi_sector = (runs[i].pblk + done) <<
+						 (CSF_BLOCK_SHIFT - SECTOR_SHIFT);
+			bio->bi_private = &io;
+			bio->bi_end_io = cachestore_rbuf_end_io;
+			for (k = 0; k < n; k++)
+				__bio_add_page(bio,
+					       rb->pages[runs[i].page - first + done + k],
+					       CACHESTORE_PAGE, 0);
+			atomic_inc(&io.pending);
+			submit_bio(bio);
+			done += n;
+		}
 	}
 	cachestore_io_put(&io);
 	wait_for_completion(&io.done);
@@ -739,17 +851,25 @@ static struct cachestore_rbuf *cachestore_rbuf_fill(struct cachestore_cache *cac
 	rb->granule = first;
 	atomic64_inc(&cache->stats.rbuf_fills);
 
-	/* Install it unless the content changed meanwhile. */
+	/*
+	 * Install it unless the content changed meanwhile; a buffer that
+	 * cannot be installed is not served either.
+	 */
 	refcount_inc(&rb->ref);
 	spin_lock(&object->lock);
 	if (atomic_read(&object->rbuf_seq) == seq) {
 		old = object->rbuf;
 		object->rbuf = rb;
+		*seqp = seq;
 	} else {
 		old = rb;
 	}
 	spin_unlock(&object->lock);
 	cachestore_rbuf_put(cache, old);
+	if (old == rb) {
+		cachestore_rbuf_put(cache, rb);
+		return NULL;
+	}
 	return rb;
 }
 
@@ -766,6 +886,7 @@ static int cachestore_read_buffered(struct netfs_cache_resources *cres,
 	struct fscache_cookie *cookie = fscache_cres_cookie(cres);
 	struct cachestore_rbuf *rb;
 	bool hit = false;
+	int seq = 0;
 
 	spin_lock(&object->lock);
 	rb = object->rbuf;
@@ -773,12 +894,13 @@ static int cachestore_read_buffered(struct netfs_cache_resources *cres,
 	    page - rb->granule < rb->npages &&
 	    test_bit(page - rb->granule, rb->valid)) {
 		refcount_inc(&rb->ref);
+		seq = atomic_read(&object->rbuf_seq);
 		hit = true;
 	}
 	spin_unlock(&object->lock);
 
 	if (!hit) {
-		rb = cachestore_rbuf_fill(cache, object, page);
+		rb = cachestore_rbuf_fill(cache, object, page, &seq);
 		if (IS_ERR(rb)) {
 			atomic64_inc(&cache->stats.read_miss_pages);
 			return PTR_ERR(rb);
@@ -799,6 +921,12 @@ static int cachestore_read_buffered(struct netfs_cache_resources *cres,
 		return -EFAULT;
 	}
 	cachestore_rbuf_put(cache, rb);
+	/* Dropped while we copied: the copy may predate the change. */
+	smp_rmb();
+	if (atomic_read(&object->rbuf_seq) != seq) {
+		iov_iter_revert(iter, CACHESTORE_PAGE);
+		return 1;
+	}
 	fscache_count_read();
 	if (READ_ONCE(cookie->inval_counter) != cres->inval_counter) {
 		atomic64_inc(&cache->stats.stale);
@@ -811,8 +939,19 @@ static int cachestore_read_buffered(struct netfs_cache_resources *cres,
 
 /*
  * Read from the cache.  NFS asks for one page with NETFS_READ_HOLE_FAIL;
- * netfs asks for what prepare_read() promised.  Pages not present fail the
- * read (FAIL), are zeroed (CLEAR) or left alone (IGNORE).
+ * netfs asks for what prepare_read() promised, with NETFS_READ_HOLE_IGNORE
+ * (and NETFS_READ_HOLE_CLEAR for the rest of a short read).  Pages can
+ * vanish after prepare_read(): a write into a grown object's granule
+ * reallocates it ("start over"), a resize trims, an invalidation starts a
+ * new generation.  Only pages read from the device for the object's
+ * current generation are ever reported as read: a page not present ends an
+ * asynchronous read short before it (netfs asks again for the rest, and on
+ * a failure reads it from the server), or fails it with -ENODATA if it
+ * would deliver nothing, whatever the hole policy.  A synchronous read
+ * (no byte count) fails with -ENODATA at a hole, except that an explicit
+ * NETFS_READ_HOLE_CLEAR from a synchronous caller zeroes it, as
+ * fscache_read() documents and cachefiles does (no netfs in 6.1 does
+ * that: netfs reads asynchronously and NFS and CIFS ask for FAIL).
  */
 static int cachestore_read(struct netfs_cache_resources *cres, loff_t start_pos,
 			   struct iov_iter *iter,
@@ -869,25 +1008,26 @@ static int cachestore_read(struct netfs_cache_resources *cres, loff_t start_pos,
 		if (ret)
 			break;
 		run = min_t(u64, run, page + npages - p);
-		if (!present) {
-			if (read_hole == NETFS_READ_HOLE_FAIL) {
-				ret = -ENODATA;
-				break;
-			}
-			if (read_hole == NETFS_READ_HOLE_CLEAR) {
-				struct iov_iter it = *iter;
-
-				iov_iter_advance(&it, (p - page) << CACHESTORE_PAGE_SHIFT);
-				iov_iter_truncate(&it, (size_t)run << CACHESTORE_PAGE_SHIFT);
-				iov_iter_zero(iov_iter_count(&it), &it);
-			}
-		} else {
+		if (present) {
 			ret = cachestore_map(cache, object, p, run, false,
 					     io->runs + nr, cap - nr);
 			if (ret < 0)
 				break;
 			nr += ret;
 			ret = 0;
+		} else if (!term_func && read_hole == NETFS_READ_HOLE_CLEAR) {
+			struct iov_iter it = *iter;
+
+			iov_iter_advance(&it, (p - page) << CACHESTORE_PAGE_SHIFT);
+			iov_iter_truncate(&it, (size_t)run << CACHESTORE_PAGE_SHIFT);
+			iov_iter_zero(iov_iter_count(&it), &it);
+		} else {
+			if (term_func && p > page &&
+			    read_hole != NETFS_READ_HOLE_FAIL)
+				io->len = (size_t)(p - page) << CACHESTORE_PAGE_SHIFT;
+			else
+				ret = -ENODATA;
+			break;
 		}
 		p += run;
 	}
@@ -907,9 +1047,13 @@ static int cachestore_read(struct netfs_cache_resources *cres, loff_t start_pos,
 		cachestore_io_free(io);
 		return cachestore_fail(term_func, term_priv, ret);
 	}
+	if (io->len < len)
+		atomic64_add(npages - (io->len >> CACHESTORE_PAGE_SHIFT),
+			     &cache->stats.read_miss_pages);
+	npages = io->len >> CACHESTORE_PAGE_SHIFT;
 	atomic64_add(npages, &cache->stats.read_hit_pages);
 	atomic64_add(npages, &cache->stats.read_pages);
-	trace_cachestore_read(io->objid, io->gen, start_pos, len, 0);
+	trace_cachestore_read(io->objid, io->gen, start_pos, io->len, 0);
 	return cachestore_run_io(io, iter, page);
 }
 
@@ -980,7 +1124,18 @@ static int cachestore_write(struct netfs_cache_resources *cres,
 			wake_up_all(&cache->io_wait);
 	}
 
-	mutex_lock(&cache->lock);
+	/* Earlier writes of these pages reach the device first. */
+	for (;;) {
+		u32 objid;
+
+		mutex_lock(&cache->lock);
+		objid = object->objid;
+		if (!objid || cache->dead ||
+		    !cachestore_wb_busy(cache, objid, page, npages))
+			break;
+		mutex_unlock(&cache->lock);
+		cachestore_wb_wait_objid(cache, objid, page, npages);
+	}
 	cachestore_rbuf_drop(object);
 	if (!object->objid || cache->dead)
 		ret = -ENOBUFS;
@@ -999,10 +1154,9 @@ static int cachestore_write(struct netfs_cache_resources *cres,
 		io->objid = object->objid;
 		io->gen = object->gen;
 		io->nr_runs = ret;
-		io->era = cachestore_io_begin(cache);
-		if (io->behind)
-			cachestore_wb_track(cache, io);
-		ret = 0;
+		ret = cachestore_wb_track(cache, io) ? -ENOBUFS : 0;
+		if (!ret)
+			io->era = cachestore_io_begin(cache);
 	}
 	mutex_unlock(&cache->lock);
 	if (!ret)
