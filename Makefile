@@ -21,7 +21,7 @@ export KVER KDIR CACHE BUILD
 KMOD_DIRS := $(patsubst %/Kbuild,%,$(wildcard fs/cachestore/Kbuild fs/fscache/Kbuild)) tests/vm/selftest
 
 .PHONY: all modules tools unit deps check demo vmtest lint clean crashtest fuzz \
-	have-deps
+	have-deps check-debug
 
 all: modules tools
 
@@ -55,6 +55,12 @@ demo: have-deps
 
 vmtest: all
 	@tests/run-all.sh --only "$(T)"
+
+# The VM tests on a debug kernel (KASAN, lockdep, KFENCE...) built from
+# linux-source-6.1 and cached under $(CACHE); T= selects tests as in vmtest.
+# See scripts/debug-kernel.sh.  Not part of `make check`.
+check-debug: have-deps
+	@scripts/debug-kernel.sh $(if $(T),--only "$(T)")
 
 lint: have-deps
 	@scripts/lint.sh
