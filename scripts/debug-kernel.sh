@@ -261,12 +261,20 @@ build_kernel() {
 	log "built $v in $(($(date +%s) - t0)) s"
 }
 
+# One build at a time in $SRC: a second caller waits, then finds it cached.
+mkdir -p "$CACHE"
+exec 9> "$CACHE/debug-kernel.lock"
+if ! flock -n 9; then
+	log "another debug kernel build is running; waiting for it"
+	flock 9
+fi
 if ! DKVER=$(dkver); then
 	build_kernel
 	DKVER=$(dkver) || { log "build did not complete"; exit 1; }
 else
 	log "using the cached build of $DKVER ($CACHE/kernel/$DKVER)"
 fi
+exec 9>&-
 if [ $build_only = 1 ]; then
 	echo "$DKVER"
 	exit 0
