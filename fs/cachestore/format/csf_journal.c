@@ -127,6 +127,45 @@ static bool csf_journalled_type(u16 t)
 }
 
 /*
+ * Did the transaction at @pos with sequence @seq reach its commit block?
+ * Follows the descriptor chain (each descriptor names how many images come
+ * after it) to where the commit block must be, and checks that block alone.
+ * A transaction whose commit block is missing was cut by a crash before its
+ * commit: images it lacks are expected, not damage.  Uses @img as a buffer.
+ */
+static bool csf_txn_committed(struct csf_fs *fs, u64 pos, u64 seq, u8 *img)
+{
+	const struct csf_jdesc *d = (const void *)img;
+	u64 span = 0, p = pos;
+	u32 ndesc = 0, n;
+
+	while (span + 1 < fs->geo.ring_len) {
+		u64 blk = csf_ring_blk(fs, p);
+
+		if (fs->dev.ops->read(fs->dev.priv, blk, 1, img))
+			return false;
+		if (le16_to_cpu(d->hdr.type) == CSF_T_JCOMMIT && ndesc) {
+			const struct csf_jcommit *c = (const void *)img;
+
+			return !csf_validate_block(&fs->geo, c, CSF_T_JCOMMIT,
+						   blk) &&
+			       le64_to_cpu(c->hdr.seq) == seq &&
+			       le32_to_cpu(c->nr_blocks) == span &&
+			       le32_to_cpu(c->nr_desc) == ndesc;
+		}
+		if (csf_validate_block(&fs->geo, d, CSF_T_JDESC, blk) ||
+		    le64_to_cpu(d->hdr.seq) != seq ||
+		    le32_to_cpu(d->index) != ndesc)
+			return false;
+		n = le32_to_cpu(d->count);
+		ndesc++;
+		span += 1 + (u64)n;
+		p = (p + 1 + n) % fs->geo.ring_len;
+	}
+	return false;
+}
+
+/*
  * Walk one transaction at @pos with sequence @seq.  Pass 1 (@apply false)
  * verifies it; pass 2 applies it.  Returns the blocks it spans including
  * the commit, 0 if there is no complete valid transaction there, or an
@@ -183,7 +222,13 @@ static s64 csf_replay_txn(struct csf_fs *fs, u64 pos, u64 seq, int apply,
 			if (!csf_journalled_type(t) ||
 			    le64_to_cpu(((struct csf_blk_hdr *)img)->seq) != seq ||
 			    csf_validate_block(&fs->geo, img, t, home)) {
-				fs->flags |= CSF_FS_BAD_JOURNAL;
+				/*
+				 * Damage only if the transaction committed;
+				 * else the crash cut it before its commit
+				 * block: the journal simply ends here.
+				 */
+				if (csf_txn_committed(fs, pos, seq, img))
+					fs->flags |= CSF_FS_BAD_JOURNAL;
 				return 0;
 			}
 			if (apply) {
