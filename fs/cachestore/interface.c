@@ -169,6 +169,13 @@ static void cachestore_withdraw_cookie(struct fscache_cookie *cookie)
 		spin_unlock(&cache->object_list_lock);
 	}
 
+	/*
+	 * Writes of this object may still be queued or in flight (write-
+	 * behind): they reach the device before the new aux data and the
+	 * cleared dirty mark are recorded.
+	 */
+	cachestore_wb_wait_object(cache, READ_ONCE(object->objid));
+
 	if (test_and_clear_bit(FSCACHE_COOKIE_LOCAL_WRITE, &cookie->flags))
 		update = true;
 	if (test_and_clear_bit(FSCACHE_COOKIE_NEEDS_UPDATE, &cookie->flags))
@@ -275,6 +282,8 @@ static bool cachestore_invalidate_cookie(struct fscache_cookie *cookie)
 		if (!ret) {
 			object->gen = gen;
 			object->disk_size = cookie->object_size;
+			/* the new generation starts clean */
+			object->dirty_durable = false;
 		} else {
 			cachestore_meta_error(cache, ret, "invalidating an object");
 			if (!cache->dead)
@@ -294,9 +303,53 @@ static bool cachestore_invalidate_cookie(struct fscache_cookie *cookie)
 }
 
 /*
+ * The netfs modifies the file (the cookie has FSCACHE_COOKIE_LOCAL_WRITE):
+ * what it writes to the cache now is newer than the aux data on disk says.
+ * Before the first such write reaches the device, the object's dirty mark
+ * must be durable, or a power cut could leave an object that looks clean
+ * and coherent with the old aux data but holds new (or torn) pages.  So the
+ * first write of a modification commits the mark and waits for it; the mark
+ * is cleared, with the new aux data, at withdrawal, once every write of the
+ * object has completed.  fscache calls ->prepare_to_write() from its cookie
+ * worker, possibly after writes have started, so the write path calls this.
+ * Returns 0 when writes may go ahead.
+ */
+int cachestore_prepare_modify(struct cachestore_cache *cache,
+			      struct cachestore_object *object)
+{
+	int ret = 0;
+
+	mutex_lock(&cache->lock);
+	if (object->dirty_durable) {
+		mutex_unlock(&cache->lock);
+		return 0;
+	}
+	if (!object->objid || cache->dead)
+		ret = -ENOBUFS;
+	else
+		ret = cachestore_meta_error(cache,
+					    csf_obj_set_dirty(cache->fs,
+							      object->objid,
+							      object->gen, true),
+					    "marking an object dirty");
+	mutex_unlock(&cache->lock);
+	if (ret)
+		return ret;
+	/* The running transaction holds the mark: commit it, and wait. */
+	ret = cachestore_commit(cache);
+	if (ret)
+		return ret;
+	mutex_lock(&cache->lock);
+	object->dirty_durable = true;
+	mutex_unlock(&cache->lock);
+	return 0;
+}
+
+/*
  * The netfs is about to modify the file.  Mark the object dirty on disk, so
  * that if we crash before the netfs's new aux data is recorded (at
- * withdrawal), the next lookup discards it.
+ * withdrawal), the next lookup discards it.  The write path makes sure the
+ * mark is durable before the first write (cachestore_prepare_modify()).
  */
 static void cachestore_prepare_to_write(struct fscache_cookie *cookie)
 {

@@ -75,6 +75,7 @@ struct cachestore_cache {
 	struct workqueue_struct	*commit_wq;	/* commit, cull, reclaim */
 	bool			dead;		/* I/O error: stop writing */
 	atomic_t		wb_inflight;	/* write-behind pages */
+	atomic_t		wb_done;	/* writes done with wb_busy */
 	unsigned int		max_wb_pages;
 	spinlock_t		wb_lock;	/* guards wb_queue, nr_wb_queued */
 	struct list_head	wb_queue;	/* write-behind not submitted yet */
@@ -117,6 +118,7 @@ struct cachestore_object {
 	u32			gen;		/* under cache->lock */
 	u64			disk_size;	/* size on disk, under cache->lock */
 	u64			stamp;		/* last access noted, seconds */
+	bool			dirty_durable;	/* mark committed (cache->lock) */
 	unsigned int		debug_id;
 	spinlock_t		lock;		/* guards rbuf */
 	struct cachestore_rbuf	*rbuf;		/* granule read buffer */
@@ -179,6 +181,7 @@ void cachestore_pools_drain(struct cachestore_cache *cache);
 void cachestore_wb_init(struct cachestore_cache *cache);
 void cachestore_wb_submit(struct cachestore_cache *cache);
 void cachestore_wb_stop(struct cachestore_cache *cache);
+void cachestore_wb_wait_object(struct cachestore_cache *cache, u32 objid);
 
 /* cull.c */
 int cachestore_cull(struct cachestore_cache *cache);
@@ -188,6 +191,8 @@ int cachestore_reclaim(struct cachestore_cache *cache);
 extern const struct fscache_cache_ops cachestore_cache_ops;
 int cachestore_set_size(struct cachestore_cache *cache,
 			struct cachestore_object *object, u64 size);
+int cachestore_prepare_modify(struct cachestore_cache *cache,
+			      struct cachestore_object *object);
 
 /* io.c */
 bool cachestore_begin_operation(struct netfs_cache_resources *cres,

@@ -280,6 +280,8 @@ static void cachestore_wb_untrack(struct cachestore_cache *cache,
 					    io->runs[i].page + k, -1, GFP_ATOMIC);
 	xa_unlock(&cache->wb_busy);
 	io->wb_tracked = false;
+	/* after the pages were marked present: see cachestore_read() */
+	atomic_inc_return_release(&cache->wb_done);
 	wake_up_all(&cache->io_wait);
 }
 
@@ -323,6 +325,16 @@ static bool cachestore_wb_wait_objid(struct cachestore_cache *cache, u32 objid,
 	cachestore_wb_submit(cache);
 	wait_event(cache->io_wait, !cachestore_wb_busy(cache, objid, page, npages));
 	return true;
+}
+
+/*
+ * Withdrawal: every write of object @objid has reached the device and marked
+ * its pages present, so the commit that records the new aux data and clears
+ * the dirty mark makes them durable first.
+ */
+void cachestore_wb_wait_object(struct cachestore_cache *cache, u32 objid)
+{
+	cachestore_wb_wait_objid(cache, objid, 0, 1ULL << 32);
 }
 
 /* Before a read: wait for writes of the pages it covers. */
@@ -975,9 +987,18 @@ static int cachestore_read(struct netfs_cache_resources *cres, loff_t start_pos,
 	npages = len >> CACHESTORE_PAGE_SHIFT;
 	if (!term_func && npages == 1 && read_hole == NETFS_READ_HOLE_FAIL &&
 	    cache->max_rbufs) {
-		/* The page NFS reads: a miss is checked for write-behind. */
+		/*
+		 * The page NFS reads: a miss is checked for write-behind.  A
+		 * write that completes between the miss and the check is no
+		 * longer busy, but it counted cache->wb_done after marking the
+		 * page present: read again then too.
+		 */
+		unsigned int done = atomic_read_acquire(&cache->wb_done);
+
 		ret = cachestore_read_buffered(cres, object, page, iter);
-		if (ret == -ENODATA && cachestore_wb_wait(cache, object, page, 1))
+		if (ret == -ENODATA &&
+		    (cachestore_wb_wait(cache, object, page, 1) ||
+		     atomic_read_acquire(&cache->wb_done) != done))
 			ret = cachestore_read_buffered(cres, object, page, iter);
 		if (ret <= 0) {
 			trace_cachestore_read(object->objid, object->gen,
@@ -1082,6 +1103,15 @@ static int cachestore_write(struct netfs_cache_resources *cres,
 	cache = object->volume->cache;
 	if ((start_pos | len) & (CACHESTORE_PAGE - 1) || !len)
 		return cachestore_fail(term_func, term_priv, -EINVAL);
+	/* A local modification: the dirty mark goes to disk first. */
+	if (test_bit(FSCACHE_COOKIE_LOCAL_WRITE, &cookie->flags)) {
+		ret = cachestore_prepare_modify(cache, object);
+		if (ret) {
+			atomic64_add(len >> CACHESTORE_PAGE_SHIFT,
+				     &cache->stats.write_fail_pages);
+			return cachestore_fail(term_func, term_priv, -ENOBUFS);
+		}
+	}
 	page = start_pos >> CACHESTORE_PAGE_SHIFT;
 	npages = len >> CACHESTORE_PAGE_SHIFT;
 	cap = min_t(u64, npages, 256);

@@ -18,6 +18,11 @@
  *   mkimage plant IMG unindexed B     B's record names another index
  *                                     bucket (B is in no bucket it names)
  *   mkimage info IMG                  print the obj lines of a clean image
+ *   mkimage dump IMG                  what a bind would find (the journal
+ *                                     replayed in memory, nothing written):
+ *         vol VID key TEXT
+ *         live ID gen G vol VID size S dirty D key HEX aux HEX
+ *         page P blk B                (each present page of that object)
  *
  * Exit status 0 on success, 1 on error.
  */
@@ -184,6 +189,87 @@ static int cmd_info(const char *img)
 	return 0;
 }
 
+static void print_hex(const char *tag, const u8 *p, u32 n)
+{
+	u32 i;
+
+	printf(" %s ", tag);
+	for (i = 0; i < n; i++)
+		printf("%02x", p[i]);
+	if (!n)
+		printf("-");
+}
+
+static int cmd_dump(const char *img)
+{
+	struct csf_obj_info info;
+	struct csf_dev dev;
+	struct csf_fs *fs;
+	struct csf_buf *b;
+	char vkey[CSF_MAX_VOLKEY + 1];
+	u32 id, hwm, vid, klen, run, n;
+	u64 page, pages, pblk;
+	bool present;
+	int ret;
+
+	ret = csf_filedev_open(img, true, &dev);
+	if (ret)
+		die(img, ret);
+	ret = csf_open(&dev, CSF_OPEN_RDONLY, &fs);
+	if (ret)
+		die("csf_open", ret);
+	for (vid = 1; vid <= fs->geo.volume_len; vid++) {
+		klen = sizeof(vkey) - 1;
+		ret = csf_vol_get(fs, vid, vkey, &klen, NULL, NULL);
+		if (ret == -ENOENT || ret == -ESTALE)
+			continue;
+		if (ret)
+			break;
+		vkey[klen] = 0;
+		printf("vol %u key %s\n", vid, vkey);
+	}
+	ret = csf_buf_get(fs, fs->geo.state_blk, CSF_T_STATE, &b);
+	if (ret)
+		die("state", ret);
+	hwm = le32_to_cpu(((struct csf_state *)b->data)->obj_hwm);
+	for (id = 1; id < hwm; id++) {
+		ret = csf_obj_get(fs, id, &info);
+		if (ret == -ENOENT || ret == -ESTALE)
+			continue;
+		if (ret)
+			die("csf_obj_get", ret);
+		printf("live %u gen %u vol %u size %llu dirty %d", id, info.gen,
+		       info.vol_id, (unsigned long long)info.size, info.dirty);
+		print_hex("key", info.key, info.key_len);
+		print_hex("aux", info.aux, info.aux_len);
+		printf("\n");
+		pages = (info.size + CSF_BLOCK_SIZE - 1) >> CSF_BLOCK_SHIFT;
+		for (page = 0; page < pages; page += run ? run : 1) {
+			ret = csf_obj_query(fs, id, info.gen, page,
+					    (u32)min_t(u64, pages - page, 1U << 20),
+					    &present, &run);
+			if (ret)
+				die("csf_obj_query", ret);
+			if (!present)
+				continue;
+			for (n = 0; n < run; n++) {
+				u32 got;
+
+				ret = csf_obj_map(fs, id, info.gen, page + n,
+						  false, &pblk, &got);
+				if (ret)
+					die("csf_obj_map", ret);
+				printf("page %llu blk %llu\n",
+				       (unsigned long long)(page + n),
+				       (unsigned long long)pblk);
+			}
+		}
+	}
+	csf_close(fs);
+	csf_filedev_close(&dev);
+	return 0;
+}
+
 /* Rewrite the first granule entry of object @id with @pblk, resealed. */
 static int cmd_plant(const char *img, const char *what, u32 a, u32 bid)
 {
@@ -261,6 +347,8 @@ int main(int argc, char **argv)
 				 argc > 4 ? (u32)atoi(argv[4]) : 0);
 	if (argc == 3 && !strcmp(argv[1], "info"))
 		return cmd_info(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "dump"))
+		return cmd_dump(argv[2]);
 	if (argc == 6 && !strcmp(argv[1], "plant") &&
 	    !strcmp(argv[3], "overlap"))
 		return cmd_plant(argv[2], argv[3], (u32)atoi(argv[4]),
@@ -268,7 +356,7 @@ int main(int argc, char **argv)
 	if (argc == 5 && !strcmp(argv[1], "plant") &&
 	    (!strcmp(argv[3], "outofrange") || !strcmp(argv[3], "unindexed")))
 		return cmd_plant(argv[2], argv[3], 0, (u32)atoi(argv[4]));
-	fprintf(stderr, "usage: mkimage build IMG [NOBJ [NDIRTY]] | info IMG |"
+	fprintf(stderr, "usage: mkimage build IMG [NOBJ [NDIRTY]] | info IMG | dump IMG |"
 		" plant IMG overlap A B | plant IMG outofrange|unindexed B\n");
 	return 1;
 }
