@@ -192,12 +192,14 @@ struct tfs_job {
 	bool			async;
 	bool			churn;
 	bool			retire;
+	bool			miss_ok;	/* a read-back miss is no failure */
 	bool			stop;
 	unsigned int		nulls;
 	atomic_t		active;		/* I/O threads still running */
 	atomic64_t		pass;
 	atomic64_t		fail;
 	atomic64_t		miss;
+	atomic64_t		rmiss;		/* read-back misses (miss_ok) */
 	atomic64_t		nobufs;
 	atomic64_t		invals;
 	spinlock_t		lock;		/* first_fail */
@@ -2236,6 +2238,9 @@ static void tfs_stress_one(struct tfs_job *job, unsigned int ci,
 	} else if ((ret == -ENODATA || ret == -ESTALE) &&
 		   READ_ONCE(cookie->inval_counter) != inval0) {
 		atomic64_inc(&job->miss);
+	} else if (ret == -ENODATA && job->miss_ok) {
+		/* the cache dropped what was written: a miss, never wrong */
+		atomic64_inc(&job->rmiss);
 	} else {
 		tfs_job_note_fail(job, ci, iter, what, ret);
 	}
@@ -2345,6 +2350,8 @@ static void tfs_job_report(struct tfs_job *job, struct tfs_ctx *ctx)
 		atomic64_read(&job->miss), atomic64_read(&job->nobufs));
 	tfs_out(ctx, " invals=%lld nulls=%u msecs=%lld",
 		atomic64_read(&job->invals), job->nulls, job->msecs);
+	if (job->miss_ok)
+		tfs_out(ctx, " rmiss=%lld", atomic64_read(&job->rmiss));
 	if (job->first_fail[0])
 		tfs_out(ctx, " first_fail=%s", job->first_fail);
 }
@@ -2356,7 +2363,8 @@ static int tfs_job_result(struct tfs_job *job)
 
 /*
  * stress vol=V [id=ID] [threads=8] [cookies=1000] [ops=4] [len=16k] [span=1]
- *	  [async=0] [churn=0] [inval_ms=0] [retire=0] [secs=0] [seed=1] [bg]
+ *	  [async=0] [churn=0] [inval_ms=0] [retire=0] [secs=0] [seed=1]
+ *	  [miss_ok=0] [bg]
  */
 static int tfs_cmd_stress(struct tfs_args *a, struct tfs_ctx *ctx)
 {
@@ -2386,7 +2394,8 @@ static int tfs_cmd_stress(struct tfs_args *a, struct tfs_ctx *ctx)
 	      tfs_get_u64(a, "seed", 0, U64_MAX, &seed, ctx) ?:
 	      tfs_get_bool(a, "async", &job->async, ctx) ?:
 	      tfs_get_bool(a, "churn", &job->churn, ctx) ?:
-	      tfs_get_bool(a, "retire", &job->retire, ctx);
+	      tfs_get_bool(a, "retire", &job->retire, ctx) ?:
+	      tfs_get_bool(a, "miss_ok", &job->miss_ok, ctx);
 	if (ret)
 		goto fail;
 	vname = tfs_kv(a, "vol");

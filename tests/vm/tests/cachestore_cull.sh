@@ -25,6 +25,9 @@ data=$(echo "$stat" | awk '$1 == "blocks_data:" { print $2 }')
 [ "$culls" -gt 0 ] || fail "no object was culled"
 [ "$(fscache_stat NoSpace cull)" -gt 0 ] || fail "fscache's cull counter did not move"
 log "culled $culls objects; $free of $data blocks free"
+# the claim above: once settled, free space is back above the cull mark (7 %)
+[ $((free * 100)) -ge $((data * 7)) ] ||
+	fail "only $free of $data blocks free after culling settled (cull mark 7 %)"
 
 # Pages the full cache refused while culling caught up (ENOBUFS is a
 # miss, never an error) are stored by one more read; then the most recent
