@@ -575,10 +575,12 @@ static int csf_slot_take(struct csf_fs *fs, struct csf_state *st, u32 id,
 	return 0;
 }
 
-static void csf_slot_release(struct csf_state *st, u32 id,
-			     struct csf_obj_rec *r)
+static void csf_slot_release(struct csf_fs *fs, struct csf_state *st,
+			     u32 id, struct csf_obj_rec *r)
 {
 	__le32 gen = r->gen;
+
+	csf_vol_ref(fs, le32_to_cpu(r->vol_id), false);
 
 	memset(r, 0, sizeof(*r));
 	r->gen = gen;
@@ -610,6 +612,7 @@ static int csf_clone_to_dying(struct csf_fs *fs, struct csf_state *st,
 	d->gen = cpu_to_le32(csf_next_gen(le32_to_cpu(d->gen)));
 	d->flags = cpu_to_le16(CSF_OBJ_DYING);
 	d->vol_id = r->vol_id;
+	csf_vol_ref(fs, le32_to_cpu(d->vol_id), true);
 	d->depth = r->depth;
 	d->nr_blocks = r->nr_blocks;
 	memcpy(d->root, r->root, CSF_ROOT_SIZE);
@@ -711,7 +714,9 @@ int csf_obj_create(struct csf_fs *fs, u32 vid, const void *key, u32 len,
 		return -EEXIST;
 	if (ret != -ENOENT)
 		return ret;
-	ret = csf_obj_hash(fs, vid, key, len, &hash);
+	ret = csf_vol_live(fs, vid);	/* not in a retired volume */
+	if (!ret)
+		ret = csf_obj_hash(fs, vid, key, len, &hash);
 	if (!ret)
 		ret = csf_op_begin(fs, 8);
 	if (!ret)
@@ -745,6 +750,7 @@ int csf_obj_create(struct csf_fs *fs, u32 vid, const void *key, u32 len,
 	if (ret)
 		return ret;
 	st->nr_live = cpu_to_le32(le32_to_cpu(st->nr_live) + 1);
+	csf_vol_ref(fs, vid, true);
 	*objid = id;
 	*gen = g;
 	return 0;
@@ -964,7 +970,7 @@ int csf_obj_delete(struct csf_fs *fs, u32 objid, u32 gen)
 		return ret;
 	st->nr_live = cpu_to_le32(le32_to_cpu(st->nr_live) - 1);
 	if (!r->depth && !r->nr_blocks) {
-		csf_slot_release(st, objid, r);
+		csf_slot_release(fs, st, objid, r);
 		return 0;
 	}
 	r->flags = cpu_to_le16(CSF_OBJ_DYING);
@@ -1025,7 +1031,7 @@ int csf_reclaim(struct csf_fs *fs, u32 budget)
 			continue;
 		st->dying_head = r->lru_next;
 		st->nr_dying = cpu_to_le32(le32_to_cpu(st->nr_dying) - 1);
-		csf_slot_release(st, id, r);
+		csf_slot_release(fs, st, id, r);
 	}
 	ret = csf_state_get(fs, &sb, &st, false);
 	return ret ? ret : (int)min_t(u32, le32_to_cpu(st->nr_dying), 0x7fffffff);
