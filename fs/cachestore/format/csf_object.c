@@ -589,6 +589,31 @@ static void csf_slot_release(struct csf_fs *fs, struct csf_state *st,
 }
 
 /*
+ * The record of slot @id, which csf_slot_peek() chose, dirty.  A block
+ * wholly at or above the high-water mark holds no slot in use, and
+ * csf_check() does not read it: if it does not validate (a repair that
+ * lowered the mark was interrupted before it rewrote the block), it is
+ * started afresh instead of failing every create from now on.
+ */
+static int csf_slot_rec(struct csf_fs *fs, struct csf_state *st, u32 id,
+			struct csf_buf **bp, struct csf_obj_rec **rp)
+{
+	int ret = csf_rec_get_dirty(fs, id, bp, rp);
+
+	if (ret != -EUCLEAN || st->free_head || id % CSF_OBJS_PER_BLOCK ||
+	    id != le32_to_cpu(st->obj_hwm))
+		return ret;
+	*bp = csf_buf_new(fs, fs->geo.objtab_start + id / CSF_OBJS_PER_BLOCK,
+			  CSF_T_OBJTAB);
+	if (!*bp)
+		return -ENOMEM;
+	ret = csf_buf_dirty(fs, *bp);
+	if (!ret)
+		*rp = &((struct csf_objtab *)(*bp)->data)->rec[0];
+	return ret;
+}
+
+/*
  * Move the map of @r to a new dying record so that its storage is freed
  * by csf_reclaim() in bounded steps; @r is left with an empty map.
  */
@@ -604,7 +629,7 @@ static int csf_clone_to_dying(struct csf_fs *fs, struct csf_state *st,
 		return 0;
 	ret = csf_slot_peek(fs, st, &id);
 	if (!ret)
-		ret = csf_rec_get_dirty(fs, id, &b, &d);
+		ret = csf_slot_rec(fs, st, id, &b, &d);
 	if (!ret)
 		ret = csf_slot_take(fs, st, id, d);
 	if (ret)
@@ -724,7 +749,7 @@ int csf_obj_create(struct csf_fs *fs, u32 vid, const void *key, u32 len,
 	if (!ret)
 		ret = csf_slot_peek(fs, st, &id);
 	if (!ret)
-		ret = csf_rec_get_dirty(fs, id, &rb, &r);
+		ret = csf_slot_rec(fs, st, id, &rb, &r);
 	if (ret)
 		return ret;
 	ret = csf_index_insert(fs, hash, id);
