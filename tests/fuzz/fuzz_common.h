@@ -18,6 +18,34 @@ static inline void fz_die(const char *what, int ret)
 	abort();
 }
 
+/*
+ * The repair oracle.  csf_check(CSF_CHECK_REPAIR) has run on the cache at
+ * @m and returned @ret with @rep (the fs is closed).  A repair that says
+ * it cannot (an error) is accepted; one that returns 0 must leave a cache
+ * that opens and checks clean: anything else is a repair bug.  Returns
+ * the reopened fs (0 when the repair gave up).
+ */
+static inline struct csf_fs *fz_after_repair(struct csf_memdev *m, int ret,
+					     const struct csf_check_report *rep)
+{
+	struct csf_check_report r;
+	struct csf_fs *fs;
+
+	if (ret)
+		return NULL;
+	if (rep->errors && !rep->repaired)
+		fz_die("repair returned 0 but did not repair", (int)rep->errors);
+	ret = csf_open(&m->dev, 0, &fs);
+	if (ret)
+		fz_die("reopen after repair", ret);
+	ret = csf_check(fs, 0, &r);
+	if (ret)
+		fz_die("check after repair failed", ret);
+	if (r.errors)
+		fz_die("not clean after repair", (int)r.errors);
+	return fs;
+}
+
 /* Build the base image; *@journal_only_fs receives the geometry. */
 static inline struct csf_memdev *fz_base(struct csf_geo *geo, bool populate)
 {

@@ -51,41 +51,86 @@ UT_TEST(many_objects_lookup_and_delete)
 	csf_memdev_free(m);
 }
 
+/*
+ * Every key hashes to 0: one home bucket, then overflow into the next
+ * CSF_PROBE_MAX - 1 buckets.  Enough object slots that the probe limit,
+ * not the object table, is what refuses: exactly CSF_PROBE_MAX full
+ * buckets, then -ENOSPC that changes nothing; deletes make room again.
+ */
 UT_TEST(forced_hash_collisions)
 {
-	struct csf_memdev *m = t_mkdev(1 << 15, false);
-	struct csf_fs *fs = t_open(m);
-	u32 vid = t_vol(fs, "v"), i, id, gen, n = 0;
+	struct csf_format_params p;
+	struct csf_memdev *m = csf_memdev_new(1 << 15, false);
+	struct csf_fs *fs;
+	struct csf_statfs before, after;
+	struct csf_buf *b;
+	const u32 limit = CSF_BUCKET_ENTRIES * CSF_PROBE_MAX;
+	u32 vid, i, id, gen, n = 0;
 	char key[16];
 	int ret = 0;
 
-	/* every key hashes to 0: one home bucket, then overflow probing */
+	UT_ASSERT(m);
+	t_params(&p, 1 << 15);
+	p.expected_objects = 8000;	/* > limit slots, >= 16 buckets */
+	UT_ASSERT_EQ(csf_format(&m->dev, &p, NULL), 0);
+	fs = t_open(m);
+	UT_ASSERT(fs->geo.index_len >= CSF_PROBE_MAX);
+	UT_ASSERT(fs->geo.max_objects > limit + 100);
+	vid = t_vol(fs, "v");
 	fs->hash_mask = 0;
-	for (i = 0; i < CSF_BUCKET_ENTRIES * CSF_PROBE_MAX + 10; i++) {
+	for (i = 0; i < limit + 10; i++) {
 		snprintf(key, sizeof(key), "c%u", i);
+		if (fs->ntxn * 2 > fs->max_txn)
+			UT_ASSERT_EQ(csf_commit(fs), 0);
 		ret = csf_obj_create(fs, vid, key, (u32)strlen(key), NULL, 0,
 				     0, 1, &id, &gen);
 		if (ret)
 			break;
 		n++;
-		if (fs->ntxn * 2 > fs->max_txn)
-			UT_ASSERT_EQ(csf_commit(fs), 0);
 	}
-	/* bounded probe length: the table refuses, it does not scan */
+	/* bounded probe length: the table refuses, it does not scan on */
 	UT_ASSERT_EQ(ret, -ENOSPC);
-	UT_ASSERT(n == CSF_BUCKET_ENTRIES * CSF_PROBE_MAX ||
-		  n + 2 >= CSF_BUCKET_ENTRIES * 2);
+	UT_ASSERT_EQ(n, limit);
+	for (i = 0; i < CSF_PROBE_MAX; i++) {
+		const struct csf_bucket *bk;
+
+		UT_ASSERT_EQ(csf_buf_get(fs, fs->geo.index_start + i,
+					 CSF_T_BUCKET, &b), 0);
+		bk = (const void *)b->data;
+		UT_ASSERT_EQ(le16_to_cpu(bk->count), CSF_BUCKET_ENTRIES);
+		UT_ASSERT_EQ(le16_to_cpu(bk->overflow),
+			     i ? 0 : CSF_BUCKET_ENTRIES * (CSF_PROBE_MAX - 1));
+	}
+	/* the refusal changed nothing, again and again */
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	UT_ASSERT_EQ(csf_statfs(fs, &before), 0);
+	for (i = 0; i < 5; i++)
+		UT_ASSERT_EQ(csf_obj_create(fs, vid, "over", 4, NULL, 0, 0, 1,
+					    &id, &gen), -ENOSPC);
+	UT_ASSERT_EQ(csf_statfs(fs, &after), 0);
+	UT_ASSERT_EQ(after.live_objects, before.live_objects);
+	UT_ASSERT_EQ(after.free_blocks, before.free_blocks);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	UT_ASSERT_EQ(csf_obj_lookup(fs, vid, "over", 4, &id, &gen), -ENOENT);
+	t_check_clean(fs);
+	/* every entry, in the last probed bucket too, is found */
 	for (i = 0; i < n; i += 17) {
 		snprintf(key, sizeof(key), "c%u", i);
 		UT_ASSERT_EQ(csf_obj_lookup(fs, vid, key, (u32)strlen(key),
 					    &id, &gen), 0);
 		UT_ASSERT_EQ(csf_obj_delete(fs, id, gen), 0);
+		if (fs->ntxn * 2 > fs->max_txn)
+			UT_ASSERT_EQ(csf_commit(fs), 0);
 	}
 	for (i = 0; i < n; i++) {
 		snprintf(key, sizeof(key), "c%u", i);
 		ret = csf_obj_lookup(fs, vid, key, (u32)strlen(key), &id, &gen);
 		UT_ASSERT_EQ(ret, (i % 17) ? 0 : -ENOENT);
 	}
+	/* deletes made room: the refused key now fits */
+	UT_ASSERT_EQ(csf_obj_create(fs, vid, "over", 4, NULL, 0, 0, 1, &id,
+				    &gen), 0);
+	UT_ASSERT_EQ(csf_obj_lookup(fs, vid, "over", 4, &id, &gen), 0);
 	UT_ASSERT_EQ(csf_commit(fs), 0);
 	t_check_clean(fs);
 	csf_close(fs);

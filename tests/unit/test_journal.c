@@ -76,12 +76,34 @@ static u64 last_commit(struct csf_memdev *m, struct csf_fs *fs, u64 *seq)
 	return best;
 }
 
+/* The first descriptor of the transaction whose commit block is @c. */
+static u64 txn_desc(struct csf_memdev *m, struct csf_fs *fs, u64 c, u64 seq)
+{
+	u64 b;
+
+	for (b = c; b-- > fs->geo.ring_start;) {
+		const struct csf_jdesc *d = (const void *)csf_memdev_block(m, b);
+
+		if (le32_to_cpu(d->hdr.magic) == CSF_MAGIC &&
+		    le16_to_cpu(d->hdr.type) == CSF_T_JDESC &&
+		    le64_to_cpu(d->hdr.seq) == seq && !d->index) {
+			/* it names the images between it and the commit */
+			UT_ASSERT(le32_to_cpu(d->count) >= 1);
+			UT_ASSERT(b + 1 + le32_to_cpu(d->count) <= c);
+			return b;
+		}
+	}
+	UT_ASSERT_MSG(0, "no descriptor for txn %llu",
+		      (unsigned long long)seq);
+	return 0;
+}
+
 static void torn_case(int mode)
 {
 	struct csf_memdev *m = t_mkdev(1 << 14, false);
 	struct csf_fs *fs = t_open(m);
 	u32 vid = t_vol(fs, "vol"), id, gen;
-	u64 c, seq;
+	u64 c, seq, d = 0;
 
 	UT_ASSERT_EQ(csf_commit(fs), 0);
 	mkobj(fs, vid, "first");
@@ -90,6 +112,8 @@ static void torn_case(int mode)
 	UT_ASSERT_EQ(csf_commit(fs), 0);
 	c = last_commit(m, fs, &seq);
 	UT_ASSERT(c);
+	if (mode == 2 || mode == 4)
+		d = txn_desc(m, fs, c, seq);
 	m->dead = true;		/* no checkpoint on close */
 	csf_close(fs);
 	csf_memdev_revive(m);
@@ -97,10 +121,16 @@ static void torn_case(int mode)
 		memset(csf_memdev_block(m, c), 0, 4096);
 	else if (mode == 1)	/* an image torn */
 		csf_memdev_block(m, c - 1)[3000] ^= 0xff;
-	else if (mode == 2)	/* descriptor torn */
-		csf_memdev_block(m, c - 2)[4000] ^= 1;
-	else			/* commit checksum wrong */
+	else if (mode == 2)	/* descriptor torn: an unused home slot */
+		csf_memdev_block(m, d)[4000] ^= 1;
+	else if (mode == 3)	/* commit checksum wrong */
 		csf_memdev_block(m, c)[60] ^= 1;
+	else {			/* descriptor changed, block checksum valid */
+		struct csf_jdesc *jd = (void *)csf_memdev_block(m, d);
+
+		jd->reserved[0] ^= 1;
+		csf_blk_seal(jd, CSF_T_JDESC, d, seq);
+	}
 	fs = t_open(m);
 	UT_ASSERT_EQ(csf_obj_lookup(fs, vid, "first", 5, &id, &gen), 0);
 	UT_ASSERT_EQ(csf_obj_lookup(fs, vid, "second", 6, &id, &gen), -ENOENT);
@@ -136,6 +166,12 @@ UT_TEST(torn_descriptor)
 UT_TEST(bad_txn_checksum)
 {
 	torn_case(3);
+}
+
+/* only the transaction checksum covers the descriptor's bytes here */
+UT_TEST(resealed_descriptor_fails_txn_checksum)
+{
+	torn_case(4);
 }
 
 UT_TEST(ring_wraps_many_times)

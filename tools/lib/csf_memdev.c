@@ -96,6 +96,17 @@ static int csf_memdev_flush(void *priv)
 {
 	struct csf_memdev *m = priv;
 
+	if (!m->dead && m->fail_flush >= 0 && m->fail_flush-- == 0) {
+		if (m->fail_flush_off <= 0) {
+			u32 drop = (u32)-m->fail_flush_off;
+
+			while (drop-- && m->npend)
+				free(m->pend[--m->npend].data);
+			m->dead = true;
+			return -EIO;
+		}
+		m->fail_after = m->fail_flush_off;	/* counts this flush */
+	}
 	if (!csf_memdev_event(m))
 		return -EIO;
 	m->nflushes++;
@@ -151,6 +162,7 @@ struct csf_memdev *csf_memdev_new(u64 nblocks, bool volatile_cache)
 	m->nblocks = nblocks;
 	m->volatile_cache = volatile_cache;
 	m->fail_after = -1;
+	m->fail_flush = -1;
 	m->dev.ops = &csf_memdev_ops;
 	m->dev.priv = m;
 	m->dev.nblocks = nblocks;
@@ -218,6 +230,7 @@ void csf_memdev_revive(struct csf_memdev *m)
 	m->npend = 0;
 	m->dead = false;
 	m->fail_after = -1;
+	m->fail_flush = -1;
 }
 
 /* ---- file device ---- */

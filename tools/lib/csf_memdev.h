@@ -22,6 +22,16 @@ struct csf_memdev {
 	struct csf_memdev_w *pend;
 	u32 npend, cappend;
 	s64 fail_after;		/* events (write/flush) before power loss; -1 off */
+	/*
+	 * Power loss placed by flushes: after @fail_flush flushes (-1 off),
+	 * the next one is where it happens.  @fail_flush_off <= 0: power is
+	 * lost instead of that flush, and the -@fail_flush_off newest writes
+	 * before it were never issued (a crash that many writes before the
+	 * flush); > 0: the flush completes and power is lost at the
+	 * @fail_flush_off-th write or flush after it.
+	 */
+	s64 fail_flush;
+	int fail_flush_off;
 	bool dead;
 	u64 nwrites, nflushes, nreads;
 	u64 read_errors_at;	/* 0: none; else fail reads of this block + 1 */

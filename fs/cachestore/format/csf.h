@@ -23,7 +23,8 @@
  *   csf_vol_lookup()      volume key -> volume id
  *   csf_vol_create()      add a volume with coherency data
  *   csf_vol_get()/csf_vol_set_coh()  read / replace its coherency data
- *   csf_vol_retire()      mark it dead (coherency changed): never found again
+ *   csf_vol_retire()      mark it dead (coherency changed): never found again;
+ *                         its slot is reused once no object record names it
  *
  * Objects: (objid, gen) names one generation of one object.  A call with a
  * stale gen fails with -ESTALE.
@@ -176,6 +177,9 @@ struct csf_fs {
 	u64 alloc_cursor;
 	u64 meta_reserve;
 	u64 hash_mask;			/* test hook: forces hash collisions */
+	/* records (live or dying) naming each volume id: csf_volume.c */
+	u32 *vol_refs;			/* [volume_len + 1] */
+	bool vol_refs_ok;		/* false: rebuild before use */
 	struct csf_stats stats;
 	u8 *scratch;			/* one block */
 };
@@ -292,6 +296,8 @@ int csf_vol_read(struct csf_fs *fs, u32 vid, char *key, u32 *key_len,
 		 void *coh, u32 *coh_len);
 int csf_vol_set_coh(struct csf_fs *fs, u32 vid, const void *coh, u32 len);
 int csf_vol_retire(struct csf_fs *fs, u32 vid);
+int csf_vol_live(struct csf_fs *fs, u32 vid);
+void csf_vol_ref(struct csf_fs *fs, u32 vid, bool get);
 bool csf_volkey_valid(const u8 *key, u32 len);
 
 /* csf_index.c */

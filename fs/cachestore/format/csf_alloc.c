@@ -383,6 +383,8 @@ void csf_frees_release(struct csf_fs *fs, u64 n)
 
 	if (n > p->n)
 		n = p->n;
+	if (!n)
+		return;
 	if (fs->dev.ops->discard)
 		for (i = 0; i < n; i++)
 			fs->dev.ops->discard(fs->dev.priv, p->ext[i].start,

@@ -717,6 +717,8 @@ int csf_check(struct csf_fs *fs, u32 flags, struct csf_check_report *rep)
 		      rep->leaked_blocks + rep->free_but_used +
 		      rep->out_of_range;
 	if (c.repair && rep->errors) {
+		/* records are discarded: count volume references again */
+		fs->vol_refs_ok = false;
 		ret = csf_buf_write_direct(fs);
 		if (!ret)
 			ret = csf_ck_rebuild(&c, free_total);

@@ -445,6 +445,8 @@ void csf_abort(struct csf_fs *fs)
 	csf_buf_abort(fs);
 	/* those frees are undone: never discard the blocks */
 	fs->pend_txn.n = 0;
+	/* records rolled back under the volume reference counts */
+	fs->vol_refs_ok = false;
 }
 
 /*

@@ -575,15 +575,42 @@ static int csf_slot_take(struct csf_fs *fs, struct csf_state *st, u32 id,
 	return 0;
 }
 
-static void csf_slot_release(struct csf_state *st, u32 id,
-			     struct csf_obj_rec *r)
+static void csf_slot_release(struct csf_fs *fs, struct csf_state *st,
+			     u32 id, struct csf_obj_rec *r)
 {
 	__le32 gen = r->gen;
+
+	csf_vol_ref(fs, le32_to_cpu(r->vol_id), false);
 
 	memset(r, 0, sizeof(*r));
 	r->gen = gen;
 	r->lru_next = st->free_head;
 	st->free_head = cpu_to_le32(id);
+}
+
+/*
+ * The record of slot @id, which csf_slot_peek() chose, dirty.  A block
+ * wholly at or above the high-water mark holds no slot in use, and
+ * csf_check() does not read it: if it does not validate (a repair that
+ * lowered the mark was interrupted before it rewrote the block), it is
+ * started afresh instead of failing every create from now on.
+ */
+static int csf_slot_rec(struct csf_fs *fs, struct csf_state *st, u32 id,
+			struct csf_buf **bp, struct csf_obj_rec **rp)
+{
+	int ret = csf_rec_get_dirty(fs, id, bp, rp);
+
+	if (ret != -EUCLEAN || st->free_head || id % CSF_OBJS_PER_BLOCK ||
+	    id != le32_to_cpu(st->obj_hwm))
+		return ret;
+	*bp = csf_buf_new(fs, fs->geo.objtab_start + id / CSF_OBJS_PER_BLOCK,
+			  CSF_T_OBJTAB);
+	if (!*bp)
+		return -ENOMEM;
+	ret = csf_buf_dirty(fs, *bp);
+	if (!ret)
+		*rp = &((struct csf_objtab *)(*bp)->data)->rec[0];
+	return ret;
 }
 
 /*
@@ -602,7 +629,7 @@ static int csf_clone_to_dying(struct csf_fs *fs, struct csf_state *st,
 		return 0;
 	ret = csf_slot_peek(fs, st, &id);
 	if (!ret)
-		ret = csf_rec_get_dirty(fs, id, &b, &d);
+		ret = csf_slot_rec(fs, st, id, &b, &d);
 	if (!ret)
 		ret = csf_slot_take(fs, st, id, d);
 	if (ret)
@@ -610,6 +637,7 @@ static int csf_clone_to_dying(struct csf_fs *fs, struct csf_state *st,
 	d->gen = cpu_to_le32(csf_next_gen(le32_to_cpu(d->gen)));
 	d->flags = cpu_to_le16(CSF_OBJ_DYING);
 	d->vol_id = r->vol_id;
+	csf_vol_ref(fs, le32_to_cpu(d->vol_id), true);
 	d->depth = r->depth;
 	d->nr_blocks = r->nr_blocks;
 	memcpy(d->root, r->root, CSF_ROOT_SIZE);
@@ -711,7 +739,9 @@ int csf_obj_create(struct csf_fs *fs, u32 vid, const void *key, u32 len,
 		return -EEXIST;
 	if (ret != -ENOENT)
 		return ret;
-	ret = csf_obj_hash(fs, vid, key, len, &hash);
+	ret = csf_vol_live(fs, vid);	/* not in a retired volume */
+	if (!ret)
+		ret = csf_obj_hash(fs, vid, key, len, &hash);
 	if (!ret)
 		ret = csf_op_begin(fs, 8);
 	if (!ret)
@@ -719,7 +749,7 @@ int csf_obj_create(struct csf_fs *fs, u32 vid, const void *key, u32 len,
 	if (!ret)
 		ret = csf_slot_peek(fs, st, &id);
 	if (!ret)
-		ret = csf_rec_get_dirty(fs, id, &rb, &r);
+		ret = csf_slot_rec(fs, st, id, &rb, &r);
 	if (ret)
 		return ret;
 	ret = csf_index_insert(fs, hash, id);
@@ -745,6 +775,7 @@ int csf_obj_create(struct csf_fs *fs, u32 vid, const void *key, u32 len,
 	if (ret)
 		return ret;
 	st->nr_live = cpu_to_le32(le32_to_cpu(st->nr_live) + 1);
+	csf_vol_ref(fs, vid, true);
 	*objid = id;
 	*gen = g;
 	return 0;
@@ -964,7 +995,7 @@ int csf_obj_delete(struct csf_fs *fs, u32 objid, u32 gen)
 		return ret;
 	st->nr_live = cpu_to_le32(le32_to_cpu(st->nr_live) - 1);
 	if (!r->depth && !r->nr_blocks) {
-		csf_slot_release(st, objid, r);
+		csf_slot_release(fs, st, objid, r);
 		return 0;
 	}
 	r->flags = cpu_to_le16(CSF_OBJ_DYING);
@@ -1025,7 +1056,7 @@ int csf_reclaim(struct csf_fs *fs, u32 budget)
 			continue;
 		st->dying_head = r->lru_next;
 		st->nr_dying = cpu_to_le32(le32_to_cpu(st->nr_dying) - 1);
-		csf_slot_release(st, id, r);
+		csf_slot_release(fs, st, id, r);
 	}
 	ret = csf_state_get(fs, &sb, &st, false);
 	return ret ? ret : (int)min_t(u32, le32_to_cpu(st->nr_dying), 0x7fffffff);

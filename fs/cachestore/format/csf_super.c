@@ -785,6 +785,7 @@ void csf_close(struct csf_fs *fs)
 	csf_vfree(fs->pend_txn.ext);
 	csf_vfree(fs->pend_meta.ext);
 	csf_vfree(fs->pend_held.ext);
+	csf_vfree(fs->vol_refs);
 	csf_free(fs->scratch);
 	csf_free(fs);
 }

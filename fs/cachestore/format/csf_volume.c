@@ -1,6 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * csf_volume.c - the volume table: one block per volume, id = slot + 1.
+ *
+ * A retired (dead) slot is reused only once no object record, live or
+ * dying, names its id: a reused id then cannot expose an object of the
+ * volume that had it before (objects carry the id, lookups hash the
+ * volume key, and the same key is usually created again).  The records
+ * naming each id are counted in memory (fs->vol_refs): the count is built
+ * by one scan of the object table below the high-water mark the first
+ * time a create finds no free slot, then kept by every change that gives
+ * a record an id or frees one.  csf_abort() and a repair drop it (records
+ * changed under it); the next create that needs it scans again.
  */
 #include "csf.h"
 
@@ -55,12 +65,129 @@ int csf_vol_lookup(struct csf_fs *fs, const char *key, u32 len, u32 *vid)
 	return csf_vol_find(fs, key, len, vid);
 }
 
+/* @vid must be live: 0, -ENOENT (not live) or -errno. */
+int csf_vol_live(struct csf_fs *fs, u32 vid)
+{
+	struct csf_buf *b;
+	int ret = csf_vol_blk(fs, vid, &b);
+
+	if (ret)
+		return ret;
+	if (!(le16_to_cpu(((struct csf_volume *)b->data)->flags) &
+	      CSF_VOL_LIVE))
+		return -ENOENT;
+	return 0;
+}
+
+/*
+ * A record took (@get) or gave up the id @vid.  A count that would go
+ * wrong (it cannot, unless records were damaged) is dropped and rebuilt.
+ */
+void csf_vol_ref(struct csf_fs *fs, u32 vid, bool get)
+{
+	if (!fs->vol_refs_ok)
+		return;
+	if (!vid || vid > fs->geo.volume_len ||
+	    (!get && !fs->vol_refs[vid])) {
+		fs->vol_refs_ok = false;
+		return;
+	}
+	if (get)
+		fs->vol_refs[vid]++;
+	else
+		fs->vol_refs[vid]--;
+}
+
+/* Count the records naming each volume id: one pass below the hwm. */
+static int csf_vol_count_refs(struct csf_fs *fs)
+{
+	const struct csf_geo *g = &fs->geo;
+	struct csf_buf *b;
+	u32 hwm, id, vid;
+	int ret;
+
+	if (!fs->vol_refs) {
+		fs->vol_refs = csf_valloc(sizeof(u32) * (g->volume_len + 1));
+		if (!fs->vol_refs)
+			return -ENOMEM;
+	}
+	memset(fs->vol_refs, 0, sizeof(u32) * (g->volume_len + 1));
+	ret = csf_buf_get(fs, g->state_blk, CSF_T_STATE, &b);
+	if (ret)
+		return ret;
+	hwm = le32_to_cpu(((struct csf_state *)b->data)->obj_hwm);
+	hwm = min_t(u32, hwm, g->max_objects);
+	for (id = 1; id < hwm; id++) {
+		struct csf_obj_rec *r;
+
+		/* nothing is held across records: let the cache shrink */
+		if (!(id % CSF_OBJS_PER_BLOCK))
+			csf_call_begin(fs);
+		ret = csf_rec_get(fs, id, &b, &r);
+		if (ret)
+			return ret;
+		vid = le32_to_cpu(r->vol_id);
+		if (r->flags && vid && vid <= g->volume_len)
+			fs->vol_refs[vid]++;
+		csf_cond_resched();
+	}
+	fs->vol_refs_ok = true;
+	return 0;
+}
+
+/*
+ * Pick a slot for a new volume: a free one, else a dead one that no
+ * object record names, else -ENOSPC.  Holds nothing on return.
+ */
+static int csf_vol_pick(struct csf_fs *fs, u32 *vid)
+{
+	struct csf_buf *b;
+	u32 i, dead = 0;
+	u16 flags;
+	int ret;
+
+	for (i = 1; i <= fs->geo.volume_len; i++) {
+		ret = csf_vol_blk(fs, i, &b);
+		if (ret)
+			return ret;
+		flags = le16_to_cpu(((struct csf_volume *)b->data)->flags);
+		if (!flags) {
+			*vid = i;
+			return 0;
+		}
+		if (flags & CSF_VOL_DEAD)
+			dead++;
+	}
+	if (!dead)
+		return -ENOSPC;
+	if (!fs->vol_refs_ok) {
+		csf_call_begin(fs);	/* no buffer is held here */
+		ret = csf_vol_count_refs(fs);
+		if (ret)
+			return ret;
+	}
+	for (i = 1; i <= fs->geo.volume_len; i++) {
+		if (fs->vol_refs[i])
+			continue;
+		ret = csf_vol_blk(fs, i, &b);
+		if (ret)
+			return ret;
+		flags = le16_to_cpu(((struct csf_volume *)b->data)->flags);
+		if (flags & CSF_VOL_DEAD) {
+			*vid = i;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
 int csf_vol_create(struct csf_fs *fs, const char *key, u32 len,
 		   const void *coh, u32 coh_len, u32 *vid)
 {
-	struct csf_buf *b = NULL, *sb;
-	struct csf_volume *v = NULL;
+	struct csf_buf *b, *sb;
+	struct csf_volume *v;
 	struct csf_state *st;
+	bool reuse;
 	u32 i;
 	int ret;
 
@@ -72,26 +199,21 @@ int csf_vol_create(struct csf_fs *fs, const char *key, u32 len,
 		return -EEXIST;
 	if (ret != -ENOENT)
 		return ret;
-	ret = csf_op_begin(fs, 2);
-	if (ret)
-		return ret;
-	for (i = 1; i <= fs->geo.volume_len; i++) {
+	ret = csf_vol_pick(fs, &i);
+	if (!ret)
+		ret = csf_op_begin(fs, 2);
+	if (!ret)
 		ret = csf_vol_blk(fs, i, &b);
-		if (ret)
-			return ret;
-		v = (void *)b->data;
-		if (!le16_to_cpu(v->flags))	/* a dead slot is never reused */
-			break;
-	}
-	if (i > fs->geo.volume_len)
-		return -ENOSPC;
-	ret = csf_buf_get(fs, fs->geo.state_blk, CSF_T_STATE, &sb);
+	if (!ret)
+		ret = csf_buf_get(fs, fs->geo.state_blk, CSF_T_STATE, &sb);
 	if (!ret)
 		ret = csf_buf_dirty(fs, sb);
 	if (!ret)
 		ret = csf_buf_dirty(fs, b);
 	if (ret)
 		return ret;
+	v = (void *)b->data;
+	reuse = !!v->flags;
 	memset(b->data + sizeof(struct csf_blk_hdr), 0,
 	       CSF_BLOCK_SIZE - sizeof(struct csf_blk_hdr));
 	v->flags = cpu_to_le16(CSF_VOL_LIVE);
@@ -100,8 +222,10 @@ int csf_vol_create(struct csf_fs *fs, const char *key, u32 len,
 	v->coh_len = (u8)coh_len;
 	if (coh_len)
 		memcpy(v->coh, coh, coh_len);
+	/* nr_volumes counts used slots, live or dead */
 	st = (void *)sb->data;
-	st->nr_volumes = cpu_to_le32(le32_to_cpu(st->nr_volumes) + 1);
+	if (!reuse)
+		st->nr_volumes = cpu_to_le32(le32_to_cpu(st->nr_volumes) + 1);
 	*vid = i;
 	return 0;
 }
@@ -174,8 +298,9 @@ int csf_vol_set_coh(struct csf_fs *fs, u32 vid, const void *coh, u32 len)
 /*
  * csf_vol_retire - the netfs says everything in volume @vid is stale (its
  * coherency data changed).  The volume is marked dead: lookups no longer
- * find it, its slot is never reused (its objects still name it), and its
- * objects, now unreachable, age out through the LRU like any other.  The
+ * find it, no object can be created in it, and its objects, now
+ * unreachable, age out through the LRU like any other.  Its slot is reused
+ * by csf_vol_create() once none of them is left, live or dying.  The
  * caller then creates a fresh volume under the same key.
  */
 int csf_vol_retire(struct csf_fs *fs, u32 vid)
