@@ -306,3 +306,29 @@ UT_TEST(damaged_objtab_block_above_hwm_is_started_afresh)
 	csf_close(fs);
 	csf_memdev_free(m);
 }
+
+/* The same for block 0, whose slot 0 is never used: the mark at 1. */
+UT_TEST(damaged_objtab_block_0_at_hwm_1_is_started_afresh)
+{
+	struct csf_memdev *m = t_mkdev(1 << 15, false);
+	struct csf_fs *fs = t_open(m);
+	u32 vid = t_vol(fs, "v"), id, gen;
+	u64 blk = fs->geo.objtab_start;
+
+	UT_ASSERT_EQ(csf_checkpoint(fs), 0);
+	csf_close(fs);
+	memset(csf_memdev_block(m, blk), 0x5a, 4096);
+	fs = t_open(m);
+	t_check_clean(fs);
+	UT_ASSERT_EQ(csf_obj_create(fs, vid, "first", 5, NULL, 0, 4096, 1, &id,
+				    &gen), 0);
+	UT_ASSERT_EQ(id, 1);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	t_check_clean(fs);
+	csf_close(fs);
+	fs = t_open(m);
+	UT_ASSERT_EQ(csf_obj_lookup(fs, vid, "first", 5, &id, &gen), 0);
+	t_check_clean(fs);
+	csf_close(fs);
+	csf_memdev_free(m);
+}

@@ -600,7 +600,9 @@ static int csf_slot_rec(struct csf_fs *fs, struct csf_state *st, u32 id,
 {
 	int ret = csf_rec_get_dirty(fs, id, bp, rp);
 
-	if (ret != -EUCLEAN || st->free_head || id % CSF_OBJS_PER_BLOCK ||
+	/* the first usable slot of its block (slot 0 is never used) */
+	if (ret != -EUCLEAN || st->free_head ||
+	    id != max_t(u32, 1, id - id % CSF_OBJS_PER_BLOCK) ||
 	    id != le32_to_cpu(st->obj_hwm))
 		return ret;
 	*bp = csf_buf_new(fs, fs->geo.objtab_start + id / CSF_OBJS_PER_BLOCK,
@@ -609,7 +611,8 @@ static int csf_slot_rec(struct csf_fs *fs, struct csf_state *st, u32 id,
 		return -ENOMEM;
 	ret = csf_buf_dirty(fs, *bp);
 	if (!ret)
-		*rp = &((struct csf_objtab *)(*bp)->data)->rec[0];
+		*rp = &((struct csf_objtab *)(*bp)->data)->rec[id %
+							      CSF_OBJS_PER_BLOCK];
 	return ret;
 }
 
