@@ -317,6 +317,7 @@ static bool cachestore_invalidate_cookie(struct fscache_cookie *cookie)
 int cachestore_prepare_modify(struct cachestore_cache *cache,
 			      struct cachestore_object *object)
 {
+	u32 objid, gen;
 	int ret = 0;
 
 	mutex_lock(&cache->lock);
@@ -324,13 +325,14 @@ int cachestore_prepare_modify(struct cachestore_cache *cache,
 		mutex_unlock(&cache->lock);
 		return 0;
 	}
-	if (!object->objid || cache->dead)
+	objid = object->objid;
+	gen = object->gen;
+	if (!objid || cache->dead)
 		ret = -ENOBUFS;
 	else
 		ret = cachestore_meta_error(cache,
-					    csf_obj_set_dirty(cache->fs,
-							      object->objid,
-							      object->gen, true),
+					    csf_obj_set_dirty(cache->fs, objid,
+							      gen, true),
 					    "marking an object dirty");
 	mutex_unlock(&cache->lock);
 	if (ret)
@@ -340,9 +342,16 @@ int cachestore_prepare_modify(struct cachestore_cache *cache,
 	if (ret)
 		return ret;
 	mutex_lock(&cache->lock);
-	object->dirty_durable = true;
+	/*
+	 * Only for the generation that was marked: an invalidation while we
+	 * committed started a new, clean one, whose writes must mark it again.
+	 */
+	if (object->objid == objid && object->gen == gen)
+		object->dirty_durable = true;
+	else
+		ret = -ENOBUFS;
 	mutex_unlock(&cache->lock);
-	return 0;
+	return ret;
 }
 
 /*
