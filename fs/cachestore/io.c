@@ -149,10 +149,16 @@ static int cachestore_map(struct cachestore_cache *cache,
 	return n;
 }
 
-/* After a write: note the pages present if they still map where we wrote. */
+/*
+ * After a write: note the pages present if they still map where we wrote.
+ * A page that no longer does (the object was invalidated, deleted,
+ * truncated or its granule reallocated meanwhile) is simply not marked: a
+ * miss.  A metadata error takes the cache offline (cachestore_meta_error()).
+ */
 static void cachestore_mark_present(struct cachestore_io *io)
 {
 	struct cachestore_cache *cache = io->cache;
+	int ret = 0;
 	u32 i;
 
 	mutex_lock(&cache->lock);
@@ -163,21 +169,32 @@ static void cachestore_mark_present(struct cachestore_io *io)
 		while (page < end) {
 			u64 pblk;
 			u32 got;
-			int ret;
 
 			ret = csf_obj_map(cache->fs, io->objid, io->gen, page,
 					  false, &pblk, &got);
-			if (ret || !got || pblk != r->pblk + (page - r->page))
-				break;	/* invalidated, truncated or moved */
+			if (!ret && (!got || pblk != r->pblk + (page - r->page)))
+				ret = -ENODATA;	/* truncated or moved */
+			if (ret)
+				break;
 			got = min_t(u64, got, end - page);
 			ret = csf_obj_mark_present(cache->fs, io->objid,
 						   io->gen, page, got);
+			if (ret == -EINVAL)
+				ret = -ENODATA;	/* beyond a new size */
 			if (ret)
 				break;
 			page += got;
 		}
-		if (page < end)
+		if (page < end) {
 			atomic64_add(end - page, &cache->stats.write_fail_pages);
+			if (ret != -ENODATA)
+				cachestore_meta_error(cache, ret,
+						      "marking written pages");
+			trace_cachestore_written(io->objid, io->gen,
+						 page << CACHESTORE_PAGE_SHIFT,
+						 (end - page) << CACHESTORE_PAGE_SHIFT,
+						 ret);
+		}
 	}
 	mutex_unlock(&cache->lock);
 }
@@ -913,10 +930,8 @@ static int cachestore_read_buffered(struct netfs_cache_resources *cres,
 
 	if (!hit) {
 		rb = cachestore_rbuf_fill(cache, object, page, &seq);
-		if (IS_ERR(rb)) {
-			atomic64_inc(&cache->stats.read_miss_pages);
-			return PTR_ERR(rb);
-		}
+		if (IS_ERR(rb))
+			return PTR_ERR(rb);	/* the caller counts the miss */
 		if (!rb)
 			return 1;
 	} else {
@@ -1000,6 +1015,8 @@ static int cachestore_read(struct netfs_cache_resources *cres, loff_t start_pos,
 		    (cachestore_wb_wait(cache, object, page, 1) ||
 		     atomic_read_acquire(&cache->wb_done) != done))
 			ret = cachestore_read_buffered(cres, object, page, iter);
+		if (ret == -ENODATA)
+			atomic64_inc(&cache->stats.read_miss_pages);
 		if (ret <= 0) {
 			trace_cachestore_read(object->objid, object->gen,
 					      start_pos, len, ret);

@@ -69,6 +69,14 @@ DEFINE_EVENT(cachestore_io_class, cachestore_write,
 	     TP_PROTO(u32 objid, u32 gen, loff_t pos, size_t len, int result),
 	     TP_ARGS(objid, gen, pos, len, result));
 
+/* A write completed: result 0 when its pages were marked present, else why
+ * not (-ESTALE: invalidated or deleted; -ENODATA: truncated or moved;
+ * -errno: a metadata error).
+ */
+DEFINE_EVENT(cachestore_io_class, cachestore_written,
+	     TP_PROTO(u32 objid, u32 gen, loff_t pos, size_t len, int result),
+	     TP_ARGS(objid, gen, pos, len, result));
+
 TRACE_EVENT(cachestore_invalidate,
 	    TP_PROTO(u32 objid, u32 old_gen, u32 new_gen, loff_t size,
 		     int error),
