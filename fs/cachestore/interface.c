@@ -7,8 +7,6 @@
 #include "internal.h"
 #include "trace.h"
 
-static atomic_t cachestore_object_debug_id;
-
 /*
  * Is what the cache holds for this object what the netfs expects?  The aux
  * data, the object size and a clean mark must all agree; else it is stale.
@@ -66,7 +64,6 @@ static bool cachestore_lookup_cookie(struct fscache_cookie *cookie)
 	}
 	object->volume = volume;
 	object->cookie = cookie;
-	object->debug_id = atomic_inc_return(&cachestore_object_debug_id);
 	INIT_LIST_HEAD(&object->cache_link);
 	object->stamp = cachestore_now();
 	spin_lock_init(&object->lock);

@@ -8,9 +8,11 @@
  *    completion.
  *  - cache->object_list_lock (spinlock) guards the volume and object lists.
  *  - Data I/O goes straight to the device at blocks the library maps under
- *    cache->lock; completion never takes cache->lock.  Pages whose writes
- *    completed are queued on cache->done (a spinlock-protected list) and
- *    marked present in the next commit, before the commit flushes the device.
+ *    cache->lock (data.c).  Bio completion never takes cache->lock: a write
+ *    marks its pages present from process context (cache->wq) once its
+ *    bios completed, and they become durable at the next commit.
+ *  - cache->wb_busy counts the pages with a write queued or in flight, so
+ *    reads, rewrites and granule buffer fills are ordered after it (wb.c).
  *  - Freed blocks: the library holds blocks freed by a committed transaction
  *    until cachestore_commit() has seen every data I/O mapped before that
  *    commit finish (two I/O eras, flipped at each commit), so a block is never
@@ -59,11 +61,6 @@ struct cachestore_cache {
 	char			tag[64];
 	unsigned int		commit_ms;	/* commit interval */
 	bool			discard;
-
-	/* completed data writes waiting to be marked present */
-	spinlock_t		done_lock;
-	struct list_head	done;
-	unsigned int		nr_done;
 
 	/* I/O eras: see the locking note above */
 	atomic_t		io_era_count[2];
@@ -119,7 +116,6 @@ struct cachestore_object {
 	u64			disk_size;	/* size on disk, under cache->lock */
 	u64			stamp;		/* last access noted, seconds */
 	bool			dirty_durable;	/* mark committed (cache->lock) */
-	unsigned int		debug_id;
 	spinlock_t		lock;		/* guards rbuf */
 	struct cachestore_rbuf	*rbuf;		/* granule read buffer */
 	atomic_t		rbuf_seq;	/* bumped when content changes */
@@ -142,12 +138,36 @@ struct cachestore_rbuf {
 	struct page		*pages[];
 };
 
-/* A completed write, to be marked present at the next commit. */
-struct cachestore_done {
-	struct list_head	link;
+/* A run of an object's pages mapped to consecutive device blocks. */
+struct cachestore_run {
+	u64	page;		/* first page of the object */
+	u64	pblk;		/* its device block */
+	u32	npages;
+};
+
+/* One data request (data.c): its runs, its bios, how it completes. */
+struct cachestore_io {
+	struct cachestore_cache	*cache;
+	struct fscache_cookie	*cookie;
+	netfs_io_terminated_t	term_func;
+	void			*term_priv;
+	struct completion	done;
+	struct work_struct	work;
+	atomic_t		pending;	/* bios + 1 */
+	int			error;
+	bool			write;
+	unsigned int		era;
+	unsigned int		inval_counter;
+	size_t			len;
 	u32			objid, gen;
-	u64			page;
-	u32			npages;
+	u32			nr_runs;
+	u32			cap;		/* runs[] allocated */
+	bool			behind;		/* write-behind of a copy */
+	struct list_head	wb_link;	/* in cache->wb_queue */
+	bool			wb_tracked;	/* counted in cache->wb_busy */
+	struct page		*wb_page;
+	struct bio_vec		wb_bvec;
+	struct cachestore_run	runs[];
 };
 
 /* bdev.c */
@@ -171,18 +191,6 @@ unsigned int cachestore_io_begin(struct cachestore_cache *cache);
 void cachestore_io_end(struct cachestore_cache *cache, unsigned int era);
 u64 cachestore_now(void);
 
-/* io.c: granule read buffers */
-void cachestore_rbuf_drop(struct cachestore_object *object);
-void cachestore_rbuf_release(struct cachestore_cache *cache,
-			     struct cachestore_object *object);
-void cachestore_pools_drain(struct cachestore_cache *cache);
-
-/* io.c: write-behind */
-void cachestore_wb_init(struct cachestore_cache *cache);
-void cachestore_wb_submit(struct cachestore_cache *cache);
-void cachestore_wb_stop(struct cachestore_cache *cache);
-void cachestore_wb_wait_object(struct cachestore_cache *cache, u32 objid);
-
 /* cull.c */
 int cachestore_cull(struct cachestore_cache *cache);
 int cachestore_reclaim(struct cachestore_cache *cache);
@@ -194,11 +202,33 @@ int cachestore_set_size(struct cachestore_cache *cache,
 int cachestore_prepare_modify(struct cachestore_cache *cache,
 			      struct cachestore_object *object);
 
+/* data.c */
+struct cachestore_io *cachestore_io_alloc(u32 cap);
+void cachestore_io_free(struct cachestore_io *io);
+int cachestore_map(struct cachestore_cache *cache,
+		   struct cachestore_object *object, u64 page, u32 npages,
+		   bool alloc, struct cachestore_run *runs, u32 max_runs);
+void cachestore_io_put(struct cachestore_io *io);
+int cachestore_submit(struct cachestore_io *io, struct iov_iter *iter,
+		      u64 first_page);
+int cachestore_run_io(struct cachestore_io *io, struct iov_iter *iter,
+		      u64 first_page);
+int cachestore_fail(netfs_io_terminated_t term_func, void *priv, int err);
+int __init cachestore_io_init(void);
+void cachestore_io_exit(void);
+
 /* io.c */
 bool cachestore_begin_operation(struct netfs_cache_resources *cres,
 				enum fscache_want_state want_state);
-int __init cachestore_io_init(void);
-void cachestore_io_exit(void);
+
+/* rbuf.c */
+void cachestore_rbuf_drop(struct cachestore_object *object);
+void cachestore_rbuf_release(struct cachestore_cache *cache,
+			     struct cachestore_object *object);
+void cachestore_rbuf_drain(struct cachestore_cache *cache);
+int cachestore_read_buffered(struct netfs_cache_resources *cres,
+			     struct cachestore_object *object, u64 page,
+			     struct iov_iter *iter);
 
 /* super.c */
 int __init cachestore_register_fs(void);
@@ -208,6 +238,28 @@ void cachestore_unregister_fs(void);
 void cachestore_acquire_volume(struct fscache_volume *vcookie);
 void cachestore_free_volume(struct fscache_volume *vcookie);
 void cachestore_withdraw_volume(struct cachestore_volume *volume);
+
+/* wb.c */
+void cachestore_wb_init(struct cachestore_cache *cache);
+void cachestore_wb_submit(struct cachestore_cache *cache);
+void cachestore_wb_stop(struct cachestore_cache *cache);
+void cachestore_wb_wait_object(struct cachestore_cache *cache, u32 objid);
+void cachestore_wb_drain(struct cachestore_cache *cache);
+struct page *cachestore_wb_page_get(struct cachestore_cache *cache);
+void cachestore_wb_page_put(struct cachestore_cache *cache, struct page *page);
+int cachestore_wb_track(struct cachestore_cache *cache,
+			struct cachestore_io *io);
+void cachestore_wb_untrack(struct cachestore_cache *cache,
+			   struct cachestore_io *io);
+u64 cachestore_wb_first_busy(struct cachestore_cache *cache, u32 objid,
+			     u64 page, u64 npages);
+bool cachestore_wb_busy(struct cachestore_cache *cache, u32 objid, u64 page,
+			u64 npages);
+bool cachestore_wb_wait_objid(struct cachestore_cache *cache, u32 objid,
+			      u64 page, u64 npages);
+bool cachestore_wb_wait(struct cachestore_cache *cache,
+			struct cachestore_object *object, u64 page, u64 npages);
+void cachestore_wb_queue(struct cachestore_io *io);
 
 static inline struct cachestore_cache *
 cachestore_cookie_cache(struct fscache_cookie *cookie)

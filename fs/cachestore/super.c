@@ -292,7 +292,8 @@ static void cachestore_kill_sb(struct super_block *sb)
 	if (cache) {
 		if (cache->cache)
 			cachestore_withdraw_cache(cache);
-		cachestore_pools_drain(cache);
+		cachestore_rbuf_drain(cache);
+		cachestore_wb_drain(cache);
 		if (cache->fs)
 			csf_close(cache->fs);
 		if (cache->wq)
