@@ -167,7 +167,8 @@ static void cachestore_io_finish(struct cachestore_io *io)
 	if (io->wb_tracked)
 		cachestore_wb_untrack(cache, io);
 	if (io->term_func) {
-		io->term_func(io->term_priv, ret, true);
+		io->term_func(io->term_priv,
+			      io->write ? ret : cachestore_read_done(ret), true);
 		cachestore_io_free(io);
 	} else if (io->behind) {
 		cachestore_io_free(io);
@@ -199,8 +200,7 @@ static void cachestore_bio_end(struct bio *bio)
 
 	if (bio->bi_status)
 		cmpxchg(&io->error, 0, blk_status_to_errno(bio->bi_status));
-	if (!bio_flagged(bio, BIO_NO_PAGE_REF))
-		bio_release_pages(bio, false);
+	bio_release_pages(bio, false);	/* only pages it holds */
 	bio_put(bio);
 	cachestore_io_put(io);
 }

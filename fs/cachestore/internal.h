@@ -32,6 +32,7 @@
 #include <linux/wait.h>
 #include <linux/xarray.h>
 #include "csf.h"
+#include "compat.h"
 
 #define CACHESTORE_PAGE_SHIFT	12
 #define CACHESTORE_PAGE		BIT(CACHESTORE_PAGE_SHIFT)

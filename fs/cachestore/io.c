@@ -10,6 +10,15 @@
 #include "internal.h"
 #include "trace.h"
 
+/* A read ends without data: see cachestore_read_done(). */
+static int cachestore_read_fail(netfs_io_terminated_t term_func, void *priv,
+				int err)
+{
+	if (term_func)
+		term_func(priv, cachestore_read_done(err), false);
+	return err;
+}
+
 /*
  * Read from the cache.  NFS asks for one page with NETFS_READ_HOLE_FAIL;
  * netfs asks for what prepare_read() promised, with NETFS_READ_HOLE_IGNORE
@@ -40,10 +49,10 @@ static int cachestore_read(struct netfs_cache_resources *cres, loff_t start_pos,
 	int ret;
 
 	if (!fscache_wait_for_operation(cres, FSCACHE_WANT_READ))
-		return cachestore_fail(term_func, term_priv, -ENOBUFS);
+		return cachestore_read_fail(term_func, term_priv, -ENOBUFS);
 	cache = object->volume->cache;
 	if ((start_pos | len) & (CACHESTORE_PAGE - 1) || !len)
-		return cachestore_fail(term_func, term_priv, -EINVAL);
+		return cachestore_read_fail(term_func, term_priv, -EINVAL);
 	page = start_pos >> CACHESTORE_PAGE_SHIFT;
 	npages = len >> CACHESTORE_PAGE_SHIFT;
 	if (!term_func && npages == 1 && read_hole == NETFS_READ_HOLE_FAIL &&
@@ -73,7 +82,7 @@ static int cachestore_read(struct netfs_cache_resources *cres, loff_t start_pos,
 	cap = min_t(u64, npages, 256);
 	io = cachestore_io_alloc(cap);
 	if (!io)
-		return cachestore_fail(term_func, term_priv, -ENOMEM);
+		return cachestore_read_fail(term_func, term_priv, -ENOMEM);
 	io->cache = cache;
 	io->cookie = fscache_cres_cookie(cres);
 	io->inval_counter = cres->inval_counter;
@@ -129,7 +138,7 @@ static int cachestore_read(struct netfs_cache_resources *cres, loff_t start_pos,
 		if (ret == -ENODATA)
 			atomic64_add(npages, &cache->stats.read_miss_pages);
 		cachestore_io_free(io);
-		return cachestore_fail(term_func, term_priv, ret);
+		return cachestore_read_fail(term_func, term_priv, ret);
 	}
 	if (io->len < len)
 		atomic64_add(npages - (io->len >> CACHESTORE_PAGE_SHIFT),
@@ -281,7 +290,7 @@ static int cachestore_write(struct netfs_cache_resources *cres,
  * of pages that are (or are not) present from its start.
  */
 static enum netfs_io_source cachestore_prepare_read(struct netfs_io_subrequest *subreq,
-						    loff_t i_size)
+						    CS_ISIZE i_size)
 {
 	struct netfs_cache_resources *cres = &subreq->rreq->cache_resources;
 	struct cachestore_object *object = cres->cache_priv2;
@@ -322,9 +331,8 @@ download:
 }
 
 /* Writes are whole pages; widen the range to pages. */
-static int cachestore_prepare_write(struct netfs_cache_resources *cres,
-				    loff_t *_start, size_t *_len, loff_t i_size,
-				    bool no_space_allocated_yet)
+static int cachestore_widen_write(struct netfs_cache_resources *cres,
+				  loff_t *_start, size_t *_len)
 {
 	struct cachestore_object *object = cres->cache_priv2;
 	loff_t start = round_down(*_start, CACHESTORE_PAGE);
@@ -339,22 +347,42 @@ static int cachestore_prepare_write(struct netfs_cache_resources *cres,
 	return 0;
 }
 
-/* Readahead in whole granules, so a granule is fetched and cached at once. */
+#ifdef CACHESTORE_HAVE_PREPARE_WRITE_UPPER_LEN
+static int cachestore_prepare_write(struct netfs_cache_resources *cres,
+				    loff_t *_start, size_t *_len,
+				    size_t upper_len, loff_t i_size,
+				    bool no_space_allocated_yet)
+{
+	return cachestore_widen_write(cres, _start, _len);
+}
+#else
+static int cachestore_prepare_write(struct netfs_cache_resources *cres,
+				    loff_t *_start, size_t *_len, loff_t i_size,
+				    bool no_space_allocated_yet)
+{
+	return cachestore_widen_write(cres, _start, _len);
+}
+#endif
+
+/*
+ * Readahead in whole granules, so a granule is fetched and cached at once
+ * (6.1's NFS does not ask; netfs on 6.12 honours it for readahead).
+ */
 static void cachestore_expand_readahead(struct netfs_cache_resources *cres,
-					loff_t *_start, size_t *_len,
-					loff_t i_size)
+					CS_RA_POS *_start, CS_RA_LEN *_len,
+					CS_ISIZE i_size)
 {
 	struct cachestore_object *object = cres->cache_priv2;
-	loff_t start, end, gran;
+	u64 start, end, gran, eof;
 
 	if (!object)
 		return;
-	gran = 1LL << object->volume->cache->fs->geo.granule_shift;
-	start = round_down(*_start, gran);
-	end = round_up(*_start + (loff_t)*_len, gran);
-	if (end > round_up(i_size, CACHESTORE_PAGE))
-		end = max_t(loff_t, round_up(i_size, CACHESTORE_PAGE),
-			    *_start + (loff_t)*_len);
+	gran = 1ULL << object->volume->cache->fs->geo.granule_shift;
+	start = round_down((u64)*_start, gran);
+	end = round_up((u64)*_start + *_len, gran);
+	eof = round_up((u64)i_size, CACHESTORE_PAGE);
+	if (end > eof)
+		end = max_t(u64, eof, (u64)*_start + *_len);
 	*_start = start;
 	*_len = end - start;
 }
@@ -397,6 +425,87 @@ static int cachestore_query_occupancy(struct netfs_cache_resources *cres,
 	return ret;
 }
 
+#ifdef CACHESTORE_HAVE_ISSUE_WRITE
+/*
+ * netfs (6.10 and later) writes to the cache in subrequests of its cache
+ * stream: NFS copies what it read from the server, 9p writes back.  A
+ * subrequest is at most CACHESTORE_MAX_SUBREQ bytes: the write maps it in
+ * one go (cachestore_write() allows 256 runs; a subrequest of 256 pages
+ * never needs more).
+ */
+#define CACHESTORE_MAX_SUBREQ	(256 * CACHESTORE_PAGE)
+
+static void cachestore_prepare_write_subreq(struct netfs_io_subrequest *subreq)
+{
+	struct netfs_io_request *wreq = subreq->rreq;
+	struct netfs_cache_resources *cres = &wreq->cache_resources;
+	struct netfs_io_stream *stream = &wreq->io_streams[subreq->stream_nr];
+	struct cachestore_object *object;
+
+	stream->sreq_max_len = CACHESTORE_MAX_SUBREQ;
+	stream->sreq_max_segs = BIO_MAX_VECS;
+	if (!fscache_wait_for_operation(cres, FSCACHE_WANT_WRITE))
+		return netfs_prepare_write_failed(subreq);
+	object = cres->cache_priv2;
+	if (!object || !READ_ONCE(object->objid) ||
+	    READ_ONCE(object->volume->cache->dead))
+		return netfs_prepare_write_failed(subreq);
+}
+
+/*
+ * Write a subrequest: whole pages only.  A partial first page is skipped;
+ * a partial last page is written only at the end of the file, completed
+ * from the buffer (netfs zeroes a folio past EOF) when the buffer extends
+ * that far, and skipped otherwise.  What is skipped is reported written:
+ * the cache just does not hold it (a miss later), as cachefiles does.
+ */
+static void cachestore_issue_write(struct netfs_io_subrequest *subreq)
+{
+	struct netfs_io_request *wreq = subreq->rreq;
+	struct netfs_cache_resources *cres = &wreq->cache_resources;
+	struct netfs_io_stream *stream = &wreq->io_streams[subreq->stream_nr];
+	size_t off, pre, post, len = subreq->len;
+	loff_t start = subreq->start;
+
+	off = start & (CACHESTORE_PAGE - 1);
+	if (off) {
+		pre = CACHESTORE_PAGE - off;
+		if (pre >= len) {
+			netfs_write_subrequest_terminated(subreq, len, false);
+			return;
+		}
+		subreq->transferred += pre;
+		start += pre;
+		len -= pre;
+		iov_iter_advance(&subreq->io_iter, pre);
+	}
+
+	if (start + len == wreq->i_size) {
+		size_t part = len & (CACHESTORE_PAGE - 1);
+		size_t need = CACHESTORE_PAGE - part;
+
+		if (part && stream->submit_extendable_to >= need) {
+			len += need;
+			subreq->len += need;
+			subreq->io_iter.count += need;
+		}
+	}
+
+	post = len & (CACHESTORE_PAGE - 1);
+	if (post) {
+		len -= post;
+		if (!len) {
+			netfs_write_subrequest_terminated(subreq, post, false);
+			return;
+		}
+		iov_iter_truncate(&subreq->io_iter, len);
+	}
+
+	cachestore_write(cres, start, &subreq->io_iter,
+			 netfs_write_subrequest_terminated, subreq);
+}
+#endif
+
 /* Atomic-safe: may be called from write completion. */
 static void cachestore_end_operation(struct netfs_cache_resources *cres)
 {
@@ -408,6 +517,10 @@ static const struct netfs_cache_ops cachestore_netfs_cache_ops = {
 	.end_operation		= cachestore_end_operation,
 	.read			= cachestore_read,
 	.write			= cachestore_write,
+#ifdef CACHESTORE_HAVE_ISSUE_WRITE
+	.issue_write		= cachestore_issue_write,
+	.prepare_write_subreq	= cachestore_prepare_write_subreq,
+#endif
 	.prepare_read		= cachestore_prepare_read,
 	.prepare_write		= cachestore_prepare_write,
 	.expand_readahead	= cachestore_expand_readahead,

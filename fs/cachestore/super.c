@@ -285,6 +285,22 @@ static struct dentry *cachestore_mount(struct file_system_type *fs_type,
 	return mount_bdev(fs_type, flags, dev_name, data, cachestore_fill_super);
 }
 
+/*
+ * simple_fill_super() leaves a reference on each file's dentry (libfs's
+ * way to keep them); drop it so that unmounting frees them.  d_genocide()
+ * did that, but it is not exported since 6.8.
+ */
+static void cachestore_unpin_files(struct super_block *sb)
+{
+	struct qstr name = QSTR_INIT("stats", 5);
+	struct dentry *dentry = d_hash_and_lookup(sb->s_root, &name);
+
+	if (IS_ERR_OR_NULL(dentry))
+		return;
+	dput(dentry);		/* the lookup's */
+	dput(dentry);		/* simple_fill_super()'s */
+}
+
 static void cachestore_kill_sb(struct super_block *sb)
 {
 	struct cachestore_cache *cache = sb->s_fs_info;
@@ -302,7 +318,7 @@ static void cachestore_kill_sb(struct super_block *sb)
 			destroy_workqueue(cache->commit_wq);
 	}
 	if (sb->s_root)
-		d_genocide(sb->s_root);	/* the stats file's pinned dentry */
+		cachestore_unpin_files(sb);
 	kill_block_super(sb);
 	if (cache) {
 		xa_destroy(&cache->live);
