@@ -111,10 +111,21 @@ fetch_headers() {
 	touch "$root/.headers-done"
 }
 
-# Every supported kernel (scripts/kver.sh --all; the default first): the VM
-# image, and a kbuild tree when its headers are not installed.
-mapfile -t KVERS < <("$(dirname "$0")/kver.sh" --all)
-[ ${#KVERS[@]} -gt 0 ] || { echo "deps: scripts/kver.sh --all resolved nothing" >&2; exit 1; }
+# Every supported kernel (scripts/kver.sh --series; the default first): the
+# VM image, and a kbuild tree when its headers are not installed.  Only the
+# default kernel is required: one another series cannot resolve (no
+# bookworm-security in the apt sources) is skipped with a warning.
+KVERS=()
+for s in $("$(dirname "$0")/kver.sh" --series); do
+	if k=$("$(dirname "$0")/kver.sh" "$s"); then
+		KVERS+=("$k")
+	elif [ ${#KVERS[@]} -eq 0 ]; then
+		echo "deps: cannot resolve the default kernel ($s)" >&2
+		exit 1
+	else
+		echo "deps: warning: no $s kernel (skipped; see above)" >&2
+	fi
+done
 for k in "${KVERS[@]}"; do
 	fetch_image "$k"
 	fetch_headers "$k"
