@@ -2,23 +2,43 @@
 #
 # cachestore top-level Makefile.
 #
-#   make            kernel modules (fs/cachestore, fs/fscache) and userspace tools
-#   make deps       install every Debian package needed; unpack the VM kernel
+#   make            kernel modules (fs/cachestore, fs/fscache, the VM
+#                   self-test module) for the default kernel, and the
+#                   userspace tools in build/bin
+#   make deps       install every Debian package needed; unpack the VM kernels
 #   make check      every test (unit, tools, fuzz smoke, VM); ends "N passed, N failed"
 #   make demo       the main job: format, bind, NFS with fsc, fio cold/warm, a table
 #   make vmtest T=tests/vm/tests/NAME.sh    one VM test
 #   make lint       checkpatch --strict, sparse (C=1) on the kernel code
 #
-# KVER defaults to the kernel that linux-headers-amd64 depends on; KDIR=
-# overrides the kernel build tree.
+# Kernels.  KVER= picks the kernel to build for and boot in the VM: a release
+# (6.12.117+deb12-amd64) or a supported series (6.1, 6.12: scripts/kver.sh
+# resolves it from its Debian metapackage); the default is the kernel that
+# linux-headers-amd64 depends on (6.1).  KERNELS="6.1 6.12" (or "all") builds
+# for several and runs the VM tests of `make check`/`make vmtest` on each.
+# Modules are built in $(BUILD)/KVER/DIR (a mirror of DIR's sources, see
+# scripts/kmod-mirror.sh), e.g. build/6.1.0-56-amd64/fs/cachestore/cachestore.ko,
+# against scripts/kver.sh --kdir KVER (installed headers, else the tree
+# `make deps` unpacked); KDIR= overrides the kernel build tree.
+# KMOD_DIRS= limits which modules are built (e.g. KMOD_DIRS="fs/fscache
+# tests/vm/selftest" on a kernel cachestore does not build for yet).
 
-KVER	?= $(shell scripts/kver.sh 2>/dev/null)
-KDIR	?= /lib/modules/$(KVER)/build
+# What was asked for (command line or environment), resolved when first
+# used, after `make deps` may have installed what kver.sh reads, and then
+# kept (only once resolved: an empty answer is asked again).
+override KVER_ASKED := $(KVER)
+override KERNELS_ASKED := $(KERNELS)
+override KVER = $(or $(_KVER),$(eval _KVER := $(shell scripts/kver.sh $(KVER_ASKED) 2>/dev/null))$(_KVER))
+override KERNELS = $(or $(_KERNELS),$(eval _KERNELS := $(shell scripts/kver.sh $(or $(KERNELS_ASKED),$(KVER)) 2>/dev/null))$(_KERNELS))
 CACHE	?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/cachestore
 BUILD	?= $(CURDIR)/build
-export KVER KDIR CACHE BUILD
+override BUILD := $(abspath $(BUILD))
+export KVER CACHE BUILD
+ifneq ($(KDIR),)
+export KDIR
+endif
 
-KMOD_DIRS := $(patsubst %/Kbuild,%,$(wildcard fs/cachestore/Kbuild fs/fscache/Kbuild)) tests/vm/selftest
+KMOD_DIRS ?= $(patsubst %/Kbuild,%,$(wildcard fs/cachestore/Kbuild fs/fscache/Kbuild)) tests/vm/selftest
 
 .PHONY: all modules tools unit deps check demo vmtest lint clean crashtest fuzz \
 	have-deps check-debug
@@ -34,8 +54,17 @@ deps:
 	scripts/deps.sh
 
 modules: have-deps
-	@set -e; for d in $(KMOD_DIRS); do \
-		$(MAKE) -C $(KDIR) M=$(CURDIR)/$$d W=1 modules; \
+	@set -e; [ -n "$(KERNELS)" ] || \
+		{ echo "make: no kernel: scripts/kver.sh cannot resolve '$(or $(KERNELS),$(KVER),default)'" >&2; exit 1; }; \
+	for k in $(KERNELS); do \
+		kdir=$(or $(KDIR),$$(scripts/kver.sh --kdir $$k)); \
+		[ -f "$$kdir/Makefile" ] || \
+			{ echo "make: no kernel build tree $$kdir for $$k (run make deps)" >&2; exit 1; }; \
+		scripts/kmod-mirror.sh $(BUILD)/$$k $(KMOD_DIRS); \
+		for d in $(KMOD_DIRS); do \
+			echo "  MODULES $$d for $$k in $(BUILD)/$$k/$$d"; \
+			$(MAKE) --no-print-directory -C $$kdir M=$(BUILD)/$$k/$$d W=1 modules; \
+		done; \
 	done
 
 tools: have-deps
@@ -47,14 +76,14 @@ unit: tools
 
 check: have-deps
 	@$(MAKE) --no-print-directory all unit
-	@tests/run-all.sh
+	@KERNELS="$(KERNELS)" tests/run-all.sh
 
 demo: have-deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh
 
 vmtest: all
-	@tests/run-all.sh --only "$(T)"
+	@KERNELS="$(KERNELS)" tests/run-all.sh --only "$(T)"
 
 # The VM tests on a debug kernel (KASAN, lockdep, KFENCE...) built from
 # linux-source-6.1 and cached under $(CACHE); T= selects tests as in vmtest.
@@ -71,8 +100,12 @@ crashtest: unit
 fuzz: tools
 	@$(MAKE) -C tests/fuzz fuzz
 
+# Also removes what in-tree builds (before build/KVER/) left in the sources.
 clean:
-	@set -e; for d in $(KMOD_DIRS); do \
-		$(MAKE) -C $(KDIR) M=$(CURDIR)/$$d clean; \
-	done
+	@set -e; kdir=$(or $(KDIR),$$(scripts/kver.sh --kdir $(KVER) 2>/dev/null)); \
+	if [ -f "$$kdir/Makefile" ]; then \
+		for d in $(KMOD_DIRS); do \
+			$(MAKE) --no-print-directory -s -C $$kdir M=$(CURDIR)/$$d clean; \
+		done; \
+	fi
 	rm -rf $(BUILD)

@@ -21,7 +21,8 @@
 # build when the fragment and the linux-source-6.1 version are unchanged.
 # The copy (the working tree: tracked and untracked, not ignored, files) is in
 # $BUILD/debug/tree, so the modules in the working tree, built for the distro
-# kernel, are never replaced; results are in $BUILD/debug/tree/build/vm/NAME.
+# kernel, are never replaced (they are in build/DKVER/ there); results are in
+# $BUILD/debug/tree/build/vm/DKVER/NAME.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -288,10 +289,10 @@ mkdir -p "$tree"
 git -C "$repo" ls-files -z -co --exclude-standard |
 	(cd "$repo" && tar --null --ignore-failed-read -T - -cf -) | tar -C "$tree" -xf -
 log "building modules and tools in $tree against $SRC"
-nice -n 19 make -C "$tree" --no-print-directory KVER="$DKVER" KDIR="$SRC" \
-	BUILD="$tree/build" CACHE="$CACHE" all
+nice -n 19 make -C "$tree" --no-print-directory KVER="$DKVER" KERNELS="$DKVER" \
+	KDIR="$SRC" BUILD="$tree/build" CACHE="$CACHE" all
 cd "$tree"
 echo "debug kernel $DKVER ($CACHE/kernel/$DKVER)"
 # Only VM tests unless --only selects: run-all.sh matches VM tests by path.
-KVER="$DKVER" BUILD="$tree/build" CACHE="$CACHE" \
+KVER="$DKVER" KERNELS="$DKVER" BUILD="$tree/build" CACHE="$CACHE" \
 	tests/run-all.sh --only "${only:-tests/vm/tests/}"

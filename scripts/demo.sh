@@ -8,12 +8,16 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 out=${OUT:-$repo/build/demo}
 mib=${MIB:-256} delay=${DELAY_MS:-5} rate=${RATE:-100mbit}
 configs=${CONFIGS:-nocache cachefiles cachestore}
+# the kernel: KVER= (a release or a series, 6.1 or 6.12), default 6.1; the
+# modules come from build/KVER (make KVER=...)
+KVER=$("$repo/scripts/kver.sh" ${KVER:+"$KVER"})
+export KVER
 rm -rf "$out"
-echo "demo: booting the VM (file ${mib} MiB, lo delay ${delay} ms, rate $rate); logs in $out"
+echo "demo: booting the VM on $KVER (file ${mib} MiB, lo delay ${delay} ms, rate $rate); logs in $out"
 "$repo/tests/vm/run-vm.sh" --out "$out" --timeout 1800 --mem 4096 \
 	--disk fscache=4G --disk cstore=4G --disk export=4G \
 	"$repo/tests/vm/demo/nfs_fio.sh" "$mib" "$delay" "$rate" $configs
 rm -f "$out"/*.img
 echo
-echo "NFSv3 sequential read of a ${mib} MiB file, fio bs=1M, page cache dropped before each pass"
+echo "NFSv3 sequential read of a ${mib} MiB file, fio bs=1M, page cache dropped before each pass (kernel $KVER)"
 cat "$out/demo.txt"

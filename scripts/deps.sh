@@ -1,6 +1,8 @@
 #!/bin/bash
 # deps.sh - install everything cachestore needs on a Debian 12 machine, and
-# unpack the target distro kernel (never installed on the host) for the VM.
+# unpack every supported distro kernel (scripts/kver.sh --all: the default
+# 6.1 and 6.12 from bookworm-security; never installed on the host) for the
+# VM, with a kbuild tree for those whose headers are not installed.
 # Idempotent: a second run only checks.  Needs root (apt-get, dpkg).
 set -euo pipefail
 
@@ -8,6 +10,10 @@ PKGS=(
 	# build
 	build-essential linux-headers-amd64 libblkid-dev liburing-dev libxxhash-dev
 	sparse clang libclang-rt-14-dev llvm pkg-config linux-source-6.1 xz-utils
+	# what linux-headers-6.12.* and linux-kbuild-6.12.* depend on (they are
+	# unpacked, not installed): the compiler the kernel was built with, and
+	# pahole for the BTF of modules (the 6.12 tree has a vmlinux)
+	gcc-12 dwarves
 	# VM and tests
 	qemu-system-x86 busybox-static cpio kmod nfs-kernel-server nfs-common rpcbind
 	cachefilesd e2fsprogs fio iproute2 util-linux dmsetup xxhash
@@ -36,20 +42,94 @@ for s in cachefilesd nfs-kernel-server; do
 	systemctl disable --now "$s" >/dev/null 2>&1 || true
 done
 
-KVER=$("$(dirname "$0")/kver.sh")
-KDIR_IMG="$CACHE/kernel/$KVER"
-if [ ! -f "$KDIR_IMG/.done" ]; then
-	echo "deps: fetching linux-image-$KVER for the test VM into $KDIR_IMG"
+# fetch_image KVER: linux-image-KVER unpacked (dpkg -x, never installed) into
+# $CACHE/kernel/KVER, with modules.dep, for the test VM.
+fetch_image() {
+	local kver=$1 root="$CACHE/kernel/$1" tmp
+	[ -f "$root/.done" ] && return 0
+	echo "deps: fetching linux-image-$kver for the test VM into $root"
 	tmp=$(mktemp -d)
 	chmod 755 "$tmp"
-	(cd "$tmp" && apt-get download "linux-image-$KVER" >/dev/null)
-	rm -rf "$KDIR_IMG"
-	mkdir -p "$KDIR_IMG"
-	dpkg -x "$tmp"/linux-image-"$KVER"_*.deb "$KDIR_IMG"
+	(cd "$tmp" && apt-get download "linux-image-$kver" >/dev/null)
+	rm -rf "$root"
+	mkdir -p "$root"
+	dpkg -x "$tmp"/linux-image-"$kver"_*.deb "$root"
 	rm -rf "$tmp"
-	depmod -b "$KDIR_IMG" "$KVER"
-	touch "$KDIR_IMG/.done"
-fi
+	depmod -b "$root" "$kver"
+	touch "$root/.done"
+}
+
+# fetch_headers KVER: when KVER's headers are not installed (bookworm's
+# linux-headers-6.12.* Depend on the image, so they are not apt-get
+# installed), unpack linux-headers-KVER, the -common package and the
+# linux-kbuild package it depends on into $CACHE/kernel/KVER too, and make
+# $CACHE/kernel/KVER/lib/modules/KVER/build a kbuild tree that works with
+# `make -C KDIR M=...` (scripts/kver.sh --kdir KVER prints it).
+fetch_headers() {
+	local kver=$1 root="$CACHE/kernel/$1" tmp pkgs p f l kdir rel bad
+	[ -f "/lib/modules/$kver/build/Makefile" ] && return 0
+	[ -f "$root/.headers-done" ] && return 0
+	# the packages linux-headers-KVER depends on for a module build
+	pkgs=("linux-headers-$kver")
+	for p in $(apt-cache depends "linux-headers-$kver" 2>/dev/null |
+		   sed -n 's/^ *|\{0,1\}Depends: //p'); do
+		case $p in
+		linux-headers-*-common|linux-kbuild-*) pkgs+=("$p") ;;
+		esac
+	done
+	[ ${#pkgs[@]} -ge 3 ] || {
+		echo "deps: linux-headers-$kver: cannot find its -common and linux-kbuild packages (got: ${pkgs[*]})" >&2
+		exit 1
+	}
+	echo "deps: fetching ${pkgs[*]} (kbuild tree for $kver, not installed) into $root"
+	tmp=$(mktemp -d)
+	chmod 755 "$tmp"
+	(cd "$tmp" && apt-get download "${pkgs[@]}" >/dev/null)
+	for f in "$tmp"/*.deb; do
+		dpkg -x "$f" "$root"
+	done
+	rm -rf "$tmp"
+	# The arch tree's Makefile includes the -common tree's by absolute
+	# path; lib/modules/KVER/{build,source} are absolute links.  Point them
+	# into the cache.  (scripts/ and tools/ are relative links already.)
+	kdir="$root/usr/src/linux-headers-$kver"
+	sed -i "s|^include /usr/src/|include $root/usr/src/|" "$kdir/Makefile"
+	for l in build source; do
+		rel=$(readlink "$root/lib/modules/$kver/$l") || continue
+		case $rel in /*) ln -sfn "../../..$rel" "$root/lib/modules/$kver/$l" ;; esac
+	done
+	# Every link in the trees must resolve, and the host tools must be there.
+	bad=$(find "$root/lib/modules/$kver" "$root/usr/src" "$root/usr/lib" -maxdepth 3 -type l ! -exec test -e {} \; -print)
+	[ -z "$bad" ] || { echo "deps: dangling links in $root: $bad" >&2; exit 1; }
+	for f in Makefile .config Module.symvers scripts/basic/fixdep scripts/mod/modpost scripts/Makefile.build; do
+		[ -e "$root/lib/modules/$kver/build/$f" ] ||
+			{ echo "deps: $root/lib/modules/$kver/build/$f missing" >&2; exit 1; }
+	done
+	rel=$(make -s -C "$root/lib/modules/$kver/build" kernelrelease 2>/dev/null) || true
+	[ "$rel" = "$kver" ] ||
+		{ echo "deps: the kbuild tree in $root says kernelrelease '$rel', not $kver" >&2; exit 1; }
+	touch "$root/.headers-done"
+}
+
+# Every supported kernel (scripts/kver.sh --series; the default first): the
+# VM image, and a kbuild tree when its headers are not installed.  Only the
+# default kernel is required: one another series cannot resolve (no
+# bookworm-security in the apt sources) is skipped with a warning.
+KVERS=()
+for s in $("$(dirname "$0")/kver.sh" --series); do
+	if k=$("$(dirname "$0")/kver.sh" "$s"); then
+		KVERS+=("$k")
+	elif [ ${#KVERS[@]} -eq 0 ]; then
+		echo "deps: cannot resolve the default kernel ($s)" >&2
+		exit 1
+	else
+		echo "deps: warning: no $s kernel (skipped; see above)" >&2
+	fi
+done
+for k in "${KVERS[@]}"; do
+	fetch_image "$k"
+	fetch_headers "$k"
+done
 
 # checkpatch.pl and friends from the target kernel's own source.
 SRC="$CACHE/src/linux-source-6.1"
@@ -58,4 +138,4 @@ if [ ! -x "$SRC/scripts/checkpatch.pl" ]; then
 	tar -C "$CACHE/src" -xf /usr/src/linux-source-6.1.tar.xz \
 		linux-source-6.1/scripts linux-source-6.1/include/linux/fscache.h
 fi
-echo "deps: ok (kernel $KVER, VM kernel in $KDIR_IMG)"
+echo "deps: ok (kernels ${KVERS[*]}; VM kernels and kbuild trees in $CACHE/kernel)"

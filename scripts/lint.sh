@@ -5,8 +5,8 @@
 # Builds in a scratch copy so it never disturbs the tree's objects.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-KVER=${KVER:-$("$repo/scripts/kver.sh")}
-KDIR=${KDIR:-/lib/modules/$KVER/build}
+KVER=$("$repo/scripts/kver.sh" ${KVER:+"$KVER"})
+KDIR=${KDIR:-$("$repo/scripts/kver.sh" --kdir "$KVER")}
 CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cachestore}
 checkpatch="$CACHE/src/linux-source-6.1/scripts/checkpatch.pl"
 passed=0 failed=0

@@ -5,7 +5,12 @@
 #   fuzz   `make -C tests/fuzz smoke` (short libFuzzer runs), when present
 #   tools  tests/tools/*.sh on the host (userspace tools on image files)
 #   lint   scripts/lint.sh (checkpatch --strict, W=1, sparse) on kernel code
-#   vm     tests/vm/tests/*.sh, each in a fresh VM booting the target kernel
+#   vm     tests/vm/tests/*.sh, each in a fresh VM booting the target kernel;
+#          with KERNELS="6.1 6.12" (releases or series, see scripts/kver.sh)
+#          the VM tests run once per kernel, else on $KVER, else on the
+#          default kernel.  Every VM line names its kernel; results are in
+#          $BUILD/vm/KVER/NAME.  The modules must be built for each kernel
+#          (make KERNELS=...).
 #
 # usage: run-all.sh [--only "SUBSTRING..."] [--skip-vm]
 # A VM test declares what it needs in a "# vm:" line: disks=NAME:SIZE[/LBS],...
@@ -34,15 +39,15 @@ selected() {
 	return 1
 }
 
-# record NAME RC SECONDS
+# record NAME RC SECONDS [KERNEL]
 record() {
 	if [ "$2" -eq 0 ]; then
 		passed=$((passed + 1))
-		printf 'ok   %-40s %4ss\n' "$1" "$3"
+		printf 'ok   %-40s %4ss%s\n' "$1" "$3" "${4:+  [$4]}"
 	else
 		failed=$((failed + 1))
-		failures+=("$1")
-		printf 'FAIL %-40s %4ss (exit %s)\n' "$1" "$3" "$2"
+		failures+=("$1${4:+ [$4]}")
+		printf 'FAIL %-40s %4ss (exit %s)%s\n' "$1" "$3" "$2" "${4:+  [$4]}"
 	fi
 }
 
@@ -100,8 +105,10 @@ if [ -x scripts/lint.sh ] && selected lint; then
 	run_counted lint scripts/lint.sh
 fi
 
-if [ $skip_vm = 0 ]; then
-	echo "== vm (kernel $("$repo/scripts/kver.sh"))"
+# vm_suite KVER: every selected VM test, each in a fresh VM booting KVER
+vm_suite() {
+	local kver=$1 t name args directives d ds x out s rc
+	echo "== vm (kernel $kver)"
 	for t in tests/vm/tests/*.sh; do
 		selected "$t" || continue
 		name=${t#tests/vm/tests/}
@@ -121,12 +128,13 @@ if [ $skip_vm = 0 ]; then
 			*) echo "run-all.sh: $t: unknown directive $d" >&2 ;;
 			esac
 		done
-		out="$BUILD/vm/${name#vm/}"
+		out="$BUILD/vm/$kver/${name#vm/}"
 		rm -rf "$out"; mkdir -p "$out"
 		s=$(date +%s)
-		tests/vm/run-vm.sh --out "$out" ${args[@]+"${args[@]}"} "$t" > "$out/harness.log" 2>&1
+		KVER=$kver BUILD=$BUILD tests/vm/run-vm.sh --out "$out" ${args[@]+"${args[@]}"} "$t" \
+			> "$out/harness.log" 2>&1
 		rc=$?
-		record "$name" $rc $(($(date +%s) - s))
+		record "$name" $rc $(($(date +%s) - s)) "$kver"
 		if [ $rc -ne 0 ]; then
 			sed 's/^/    | /' "$out/harness.log"
 			echo "    test log ($out/test.log):"
@@ -135,6 +143,17 @@ if [ $skip_vm = 0 ]; then
 			tail -n 25 "$out/console.log" 2>/dev/null | sed 's/^/    | /'
 		fi
 		rm -f "$out"/*.img
+	done
+}
+
+if [ $skip_vm = 0 ]; then
+	# shellcheck disable=SC2086
+	kernels=$("$repo/scripts/kver.sh" ${KERNELS:-${KVER:-}}) || {
+		echo "run-all.sh: cannot resolve the kernels '${KERNELS:-${KVER:-default}}'" >&2
+		exit 2
+	}
+	for kver in $kernels; do
+		vm_suite "$kver"
 	done
 fi
 

@@ -267,9 +267,12 @@ static const char *const tfs_cache_states[NR__FSCACHE_CACHE_STATE] = {
 	"NOT_PRESENT", "PREPARING", "ACTIVE", "GOT_IOERROR", "WITHDRAWN",
 };
 
+/* By name: 6.12's enum netfs_io_source starts with NETFS_SOURCE_UNKNOWN. */
 static const char *const tfs_sources[] = {
-	"FILL_WITH_ZEROES", "DOWNLOAD_FROM_SERVER", "READ_FROM_CACHE",
-	"INVALID_READ",
+	[NETFS_FILL_WITH_ZEROES]	= "FILL_WITH_ZEROES",
+	[NETFS_DOWNLOAD_FROM_SERVER]	= "DOWNLOAD_FROM_SERVER",
+	[NETFS_READ_FROM_CACHE]		= "READ_FROM_CACHE",
+	[NETFS_INVALID_READ]		= "INVALID_READ",
 };
 
 static const struct {
@@ -867,6 +870,22 @@ static bool tfs_pending_name_busy(const char *name);
  * is synchronous; otherwise tfs_io_term() queues tfs_io_work() to finish in
  * process context, as netfs does for was_async completions.
  */
+/*
+ * netfs with write streams (include/linux/netfs.h defines NR_IO_STREAMS; Linux
+ * 6.12) passes prepare_write an upper bound for the length and gives
+ * expand_readahead 64-bit positions.  Keyed on the header, not on the version.
+ */
+static int tfs_prepare_write(const struct netfs_cache_ops *ops,
+			     struct netfs_cache_resources *cres,
+			     loff_t *start, size_t *len, loff_t isize, bool noalloc)
+{
+#ifdef NR_IO_STREAMS
+	return ops->prepare_write(cres, start, len, *len, isize, noalloc);
+#else
+	return ops->prepare_write(cres, start, len, isize, noalloc);
+#endif
+}
+
 static void tfs_io_put(struct tfs_io *io)
 {
 	if (refcount_dec_and_test(&io->ref)) {
@@ -970,8 +989,8 @@ static int tfs_io_start(struct tfs_io *io)
 			io->stage = "prepare_write";
 			io->pstart = io->off;
 			io->plen = io->len;
-			ret = ops->prepare_write(io->cres, &io->pstart, &io->plen,
-						 io->isize, io->noalloc);
+			ret = tfs_prepare_write(ops, io->cres, &io->pstart, &io->plen,
+						io->isize, io->noalloc);
 			if (ret < 0)
 				return ret;
 		}
@@ -2116,20 +2135,26 @@ static int tfs_cmd_query(struct tfs_args *a, struct tfs_ctx *ctx, int which)
 		subreq->len = len;
 		src = ops->prepare_read(subreq, isize);
 		tfs_out(ctx, " source=%s start=%lld len=%zu copy_to_cache=%d",
-			src < ARRAY_SIZE(tfs_sources) ? tfs_sources[src] : "?",
+			src < ARRAY_SIZE(tfs_sources) && tfs_sources[src] ?
+			tfs_sources[src] : "?",
 			subreq->start, subreq->len,
 			test_bit(NETFS_SREQ_COPY_TO_CACHE, &subreq->flags));
 		ret = 0;
 		break;
 	}
 	default: {
+#ifdef NR_IO_STREAMS
+		unsigned long long start = off, l = len;
+#else
 		loff_t start = off;
 		size_t l = len;
+#endif
 
 		if (ops->expand_readahead)
 			ops->expand_readahead(cres, &start, &l, isize);
-		tfs_out(ctx, " supported=%d start=%lld len=%zu",
-			!!ops->expand_readahead, start, l);
+		tfs_out(ctx, " supported=%d start=%lld len=%llu",
+			!!ops->expand_readahead, (long long)start,
+			(unsigned long long)l);
 		ret = 0;
 		break;
 	}
@@ -2462,7 +2487,7 @@ static int tfs_cmd_stress(struct tfs_args *a, struct tfs_ctx *ctx)
 			ret = -ENOMEM;
 			goto fail;
 		}
-		snprintf(tc->name, sizeof(tc->name), "%s/%u", job->name, i);
+		scnprintf(tc->name, sizeof(tc->name), "%s/%u", job->name, i);
 		snprintf(key, sizeof(key), "tfs-stress/%s/%u", job->name, i);
 		tc->tvol = tv;
 		tc->i_size = (loff_t)len * span;
@@ -2972,7 +2997,6 @@ static const struct file_operations tfs_ctl_fops = {
 	.release	= tfs_ctl_release,
 	.read		= tfs_ctl_read,
 	.write		= tfs_ctl_write,
-	.llseek		= no_llseek,
 };
 
 static int __init tfs_init(void)

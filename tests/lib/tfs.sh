@@ -19,7 +19,8 @@
 # helpers call fail() from tests/vm/lib.sh when it is defined, else exit 1.
 
 TFS_CTL=${TFS_CTL:-/sys/kernel/debug/test_fscache/ctl}
-TFS_KO=${TFS_KO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/fs/fscache/test_fscache.ko}
+# the module built for the running kernel: build/KVER/fs/fscache (make KVER=...)
+TFS_KO=${TFS_KO:-${CS_KOBJ:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/$(uname -r)}/fs/fscache/test_fscache.ko}
 TFS_VERBOSE=${TFS_VERBOSE:-1}
 TFS_REPLY=""
 TFS_FD=""
@@ -47,9 +48,14 @@ tfs_close() {
 # tfs_load: mount debugfs if needed, load fscache and the module, open ctl
 tfs_load() {
 	mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
-	modprobe fscache 2>/dev/null || true
 	if ! grep -q '^test_fscache ' /proc/modules; then
-		[ -f "$TFS_KO" ] || tfs_fail "no $TFS_KO: build it with make"
+		[ -f "$TFS_KO" ] || tfs_fail "no $TFS_KO: build it with make KVER=$(uname -r)"
+		# what it links against: fscache on 6.1, netfs on 6.12 (fscache
+		# is part of netfs.ko there)
+		local d
+		for d in $(modinfo -F depends "$TFS_KO" | tr , ' '); do
+			modprobe "$d" || tfs_fail "modprobe $d (needed by test_fscache)"
+		done
 		insmod "$TFS_KO" || tfs_fail "insmod $TFS_KO"
 	fi
 	tfs_open

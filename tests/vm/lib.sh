@@ -10,11 +10,45 @@ set -euo pipefail
 [ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
 
 log() { echo "[$(date +%T)] $*"; }
-fail() { echo "FAIL: $*"; exit 1; }
+# (inside $(...) the message goes to stderr, or the caller would swallow it)
+fail() {
+	if [ "${BASH_SUBSHELL:-0}" -gt 0 ]; then echo "FAIL: $*" >&2; else echo "FAIL: $*"; fi
+	exit 1
+}
 # assert COND-WORDS... : run a test(1)-style condition
 assert() { "$@" || fail "assertion failed: $*"; }
 
 drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+
+# --- the kernel under test and our modules built for it ----------------------
+# $CS_KVER is the release the VM booted; $CS_KOBJ is where `make KVER=...`
+# built our modules for it (build/KVER: fs/cachestore/cachestore.ko,
+# fs/fscache/test_fscache.ko, tests/vm/selftest/plant.ko).
+CS_KVER=${CS_KVER:-$(uname -r)}
+CS_KOBJ=${CS_KOBJ:-$CS_REPO/build/$CS_KVER}
+
+# cs_insmod KO [PARAM...]: load the modules KO depends on (modprobe, so
+# compressed .ko.xz work), then insmod KO; returns insmod's status.  On 6.12
+# fscache is part of netfs.ko (there is no fscache.ko).
+cs_insmod() {
+	local ko=$1 d
+	shift
+	[ -f "$ko" ] || fail "no $ko: build it with make KVER=$CS_KVER"
+	for d in $(modinfo -F depends "$ko" | tr , ' '); do
+		modprobe "$d" || fail "modprobe $d (needed by ${ko##*/})"
+	done
+	insmod "$ko" "$@"
+}
+
+# netfs_gen: true on kernels where fscache is part of netfs (6.12:
+# /proc/fs/fscache is a link to /proc/fs/netfs, no fscache.ko, NFS keeps no
+# "fsc:" counters, cache reads and writes go in large asynchronous chunks),
+# false on 6.1.
+netfs_gen() {
+	[ -L /proc/fs/fscache ] && return 0
+	[ -d /proc/fs/fscache ] && return 1
+	! modinfo fscache >/dev/null 2>&1
+}
 
 # --- fscache statistics ----------------------------------------------------
 # fscache_stat LINE FIELD: e.g. fscache_stat IO rd
@@ -36,13 +70,103 @@ fscache_cache_state() {
 	awk -v n="$1" 'NR > 1 && $7 == n { print $6; exit }' /proc/fs/fscache/caches
 }
 
+# netfs_stat LINE FIELD: a netfs counter, e.g. netfs_stat CaRdOps RD (cache
+# read subrequests), CaWrOps WR (cache writes), DownOps DL (server reads).
+# On 6.12 they head /proc/fs/netfs/stats (= /proc/fs/fscache/stats); 6.1 has
+# few of them (empty output when LINE or FIELD is missing).
+netfs_stat() { fscache_stat "$@"; }
+
+# netfs_settle [SECONDS]: wait (default up to 60 s) until no netfs request
+# that writes to the cache is in flight (/proc/fs/netfs/requests: 2C, the
+# copy to the cache after an NFS read, and WB, writeback, which fills the
+# cache for 9p).  On 6.12 those writes are asynchronous: a read returns
+# before its data reaches the cache.  No-op on kernels without the file.
+# shellcheck disable=SC2120
+netfs_settle() {
+	local i n=$((${1:-60} * 10))
+	[ -r /proc/fs/netfs/requests ] || return 0
+	for ((i = 0; i < n; i++)); do
+		awk 'NR > 2 && ($2 == "2C" || $2 == "WB") { f = 1 } END { exit f }' \
+			/proc/fs/netfs/requests && return 0
+		sleep 0.1
+	done
+	log "netfs_settle: cache writes still in flight after ${1:-60} s:"
+	cat /proc/fs/netfs/requests
+}
+
+# blk_stat DEV FIELD: a counter of /sys/block/DEV/stat (DEV as vdb or
+# /dev/vdb): read_ios read_merges read_sectors read_ticks write_ios
+# write_merges write_sectors write_ticks in_flight (sectors are 512 bytes)
+blk_stat() {
+	local dev=${1#/dev/} i=0 f
+	for f in read_ios read_merges read_sectors read_ticks write_ios \
+		 write_merges write_sectors write_ticks in_flight; do
+		i=$((i + 1))
+		[ "$f" = "$2" ] && { awk -v i=$i '{ print $i }' "/sys/block/$dev/stat"; return 0; }
+	done
+	fail "blk_stat: unknown field $2"
+}
+
+# cache_dev_pages [DEV]: "READ WRITTEN": 4 KiB pages read from and written to
+# the cache device (default $CS_CACHE_DEV, which cachefiles_bind and
+# cachestore_bind set) since boot.  On 6.12 this is how a test proves the
+# cache served a read (the device delivered it) or stored one.
+# shellcheck disable=SC2120
+cache_dev_pages() {
+	local dev=${1:-${CS_CACHE_DEV:-}}
+	[ -n "$dev" ] || fail "cache_dev_pages: no cache device (bind one with cachefiles_bind or cachestore_bind, or set CS_CACHE_DEV)"
+	echo "$(($(blk_stat "$dev" read_sectors) / 8)) $(($(blk_stat "$dev" write_sectors) / 8))"
+}
+
+# nfs_bytes MOUNTPOINT NAME: one NFS byte counter of a mount from the
+# "bytes:" line of /proc/self/mountstats (both kernels): normal_read
+# normal_write direct_read direct_write server_read server_write read_pages
+# write_pages.  normal_read counts what applications read (page cache hits
+# too), server_read what came from the server; after drop_caches, a warm
+# read served by the cache moves normal_read but not server_read.
+nfs_bytes() {
+	local i
+	case $2 in
+	normal_read) i=1 ;; normal_write) i=2 ;; direct_read) i=3 ;; direct_write) i=4 ;;
+	server_read) i=5 ;; server_write) i=6 ;; read_pages) i=7 ;; write_pages) i=8 ;;
+	*) fail "nfs_bytes: unknown counter $2" ;;
+	esac
+	awk -v mp="$1" -v i="$i" '
+		$1 == "device" { cur = ($5 == mp) }
+		cur && $1 == "bytes:" { print $(i + 1); found = 1; exit }
+		END { exit !found }' /proc/self/mountstats || fail "nfs_bytes: $1 is not an NFS mount"
+}
+
 # nfs_fsc_stat MOUNTPOINT INDEX: the NFS "fsc:" counters of one mount from
 # /proc/self/mountstats: 0 read_ok, 1 read_fail, 2 written_ok, 3 written_fail,
-# 4 uncached.
+# 4 uncached (pages).
+# 6.12 has no fsc: counters.  There (netfs_gen) the helper answers from the
+# cache device instead (cache_dev_pages, counted from when nfs_mount mounted
+# MOUNTPOINT, so for every mount on that cache together): 0 pages read from
+# the cache device, 2 pages written to it (after netfs_settle), 1 and 3 are 0;
+# 4 has no equivalent and fails the test.  It says so on stderr once.
+declare -gA CS_FSC_BASE=()
 nfs_fsc_stat() {
-	awk -v mp="$1" -v i="$2" '
-		$1 == "device" { cur = ($5 == mp) }
-		cur && $1 == "fsc:" { print $(i + 2); exit }' /proc/self/mountstats
+	local r w b
+	if ! netfs_gen; then
+		awk -v mp="$1" -v i="$2" '
+			$1 == "device" { cur = ($5 == mp) }
+			cur && $1 == "fsc:" { print $(i + 2); exit }' /proc/self/mountstats
+		return 0
+	fi
+	if [ ! -e /tmp/.cs-fsc-emulated ]; then
+		echo "nfs_fsc_stat: no NFS fsc: counters on $CS_KVER; using the cache device's (${CS_CACHE_DEV:-none})" >&2
+		: > /tmp/.cs-fsc-emulated
+	fi
+	case $2 in
+	0|2) ;;
+	1|3) echo 0; return 0 ;;
+	*) fail "nfs_fsc_stat: counter $2 has no equivalent on $CS_KVER (no fsc: counters)" ;;
+	esac
+	[ "$2" = 2 ] && netfs_settle
+	read -r r w <<< "$(cache_dev_pages)"
+	read -r -a b <<< "${CS_FSC_BASE[$1]:-0 0}"
+	if [ "$2" = 0 ]; then echo $((r - b[0])); else echo $((w - b[1])); fi
 }
 
 # --- NFS server and client on loopback ----------------------------------------
@@ -98,6 +222,8 @@ nfs_mount() {
 	[ "${vers%%.*}" = 4 ] && src="127.0.0.1:/"
 	mount -t nfs -o "vers=$vers,fsc${extra:+,$extra}" "$src" "$mnt" ||
 		fail "mount nfs vers=$vers $src"
+	# where nfs_fsc_stat's cache device counters start for this mount (6.12)
+	[ -z "${CS_CACHE_DEV:-}" ] || CS_FSC_BASE[$mnt]=$(cache_dev_pages)
 	log "nfs client: $src on $mnt (vers=$vers fsc)"
 }
 
@@ -126,6 +252,7 @@ CONF
 		sleep 0.1
 	done
 	grep -q vmcache /proc/fs/fscache/caches || fail "cachefiles did not bind"
+	CS_CACHE_DEV=$disk
 	log "cachefiles bound on $disk ($dir)"
 }
 
@@ -171,7 +298,7 @@ cachefiles_unbind() {
 cachestore_bind() {
 	local disk=$1 mnt=$2 opts=${3:-}
 	if ! grep -q '^cachestore ' /proc/modules; then
-		insmod "$CS_REPO/fs/cachestore/cachestore.ko" || fail "insmod cachestore"
+		cs_insmod "$CS_KOBJ/fs/cachestore/cachestore.ko" || fail "insmod cachestore"
 	fi
 	if [ "${CS_NOFORMAT:-0}" != 1 ] && [ ! -e "/tmp/.cs-formatted-${disk##*/}" ]; then
 		# shellcheck disable=SC2086
@@ -184,6 +311,7 @@ cachestore_bind() {
 	tag=$(awk '$1 == "tag:" { print $2 }' "$mnt/stats")
 	awk -v t="$tag" 'NR > 1 && $6 == "A" && $NF == t { f = 1 } END { exit !f }' \
 		/proc/fs/fscache/caches || fail "cache \"$tag\" not active in /proc/fs/fscache/caches"
+	CS_CACHE_DEV=$disk
 	log "cachestore bound on $disk ($mnt), cache tag $tag"
 }
 
@@ -210,39 +338,59 @@ cs_fsck() {
 # pages FILE: how many pages NFS reads for FILE
 pages() { echo $((($(stat -c %s "$1") + 4095) / 4096)); }
 
-# counters MNT: "read_ok written_ok fscache_rd fscache_wr" now
+# counters MNT: "read_ok written_ok fscache_rd fscache_wr" now (on 6.12
+# read_ok and written_ok come from the cache device: see nfs_fsc_stat)
 counters() {
 	echo "$(nfs_fsc_stat "$1" 0) $(nfs_fsc_stat "$1" 2) $(fscache_stat IO rd) $(fscache_stat IO wr)"
 }
 
 # warm_read MNT PAGES CMD...: drop caches, run CMD (which must verify bytes),
-# and check the cache served PAGES pages (NFS read_ok rises by at least
-# PAGES) and was not written to (fscache IO wr does not rise).
+# and check the cache served PAGES pages and was not written to (fscache IO
+# wr does not rise).  6.1: NFS read_ok rises by at least PAGES.  6.12 (no
+# fsc: counters): the cache device delivered at least PAGES pages, netfs
+# read from the cache (CaRdOps RD rises) and wrote nothing to it (CaWrOps
+# WR); how much still came from the server (nfs_bytes server_read) is logged.
 warm_read() {
-	local _mnt=$1 _want=$2 _c0 _c1
+	local _mnt=$1 _want=$2 _c0 _c1 _n0 _n1
 	shift 2
 	drop_caches
+	netfs_gen && _n0="$(nfs_bytes "$_mnt" server_read) $(netfs_stat CaRdOps RD) $(netfs_stat CaWrOps WR)"
 	read -ra _c0 <<< "$(counters "$_mnt")"
 	"$@"
 	read -ra _c1 <<< "$(counters "$_mnt")"
-	log "warm read: nfs read_ok +$((_c1[0] - _c0[0])) (want >= $_want), fscache rd +$((_c1[2] - _c0[2])), wr +$((_c1[3] - _c0[3]))"
+	log "warm read: $(netfs_gen && echo "cache device read pages" || echo "nfs read_ok") +$((_c1[0] - _c0[0])) (want >= $_want), fscache rd +$((_c1[2] - _c0[2])), wr +$((_c1[3] - _c0[3]))"
 	[ $((_c1[0] - _c0[0])) -ge "$_want" ] ||
 		fail "warm read: only $((_c1[0] - _c0[0])) of $_want pages served by the cache"
 	[ $((_c1[3] - _c0[3])) -eq 0 ] ||
 		fail "warm read wrote $((_c1[3] - _c0[3])) pages to the cache"
+	if netfs_gen; then
+		read -ra _n0 <<< "$_n0"
+		_n1=("$(nfs_bytes "$_mnt" server_read)" "$(netfs_stat CaRdOps RD)" "$(netfs_stat CaWrOps WR)")
+		log "warm read: netfs cache reads +$((_n1[1] - _n0[1])), cache writes +$((_n1[2] - _n0[2])), from the server +$(((_n1[0] - _n0[0]) / 1024)) KiB"
+		[ $((_n1[1] - _n0[1])) -gt 0 ] || fail "warm read: netfs issued no cache read"
+		[ $((_n1[2] - _n0[2])) -eq 0 ] || fail "warm read: netfs wrote to the cache"
+	fi
 }
 
 # cold_read MNT PAGES CMD...: run CMD (which must verify bytes) and check at
-# least PAGES pages were written to the cache (fscache IO wr).
+# least PAGES pages were written to the cache: 6.1 by fscache IO wr (a page
+# at a time); 6.12 by the pages written to the cache device once netfs's
+# asynchronous cache writes are done (fscache IO wr counts whole writes).
 cold_read() {
-	local _mnt=$1 _want=$2 _c0 _c1
+	local _mnt=$1 _want=$2 _c0 _c1 _got
 	shift 2
 	read -ra _c0 <<< "$(counters "$_mnt")"
 	"$@"
 	read -ra _c1 <<< "$(counters "$_mnt")"
-	log "cold read: nfs written_ok +$((_c1[1] - _c0[1])), fscache wr +$((_c1[3] - _c0[3])) (want >= $_want)"
-	[ $((_c1[3] - _c0[3])) -ge "$_want" ] ||
-		fail "cold read: only $((_c1[3] - _c0[3])) of $_want pages written to the cache"
+	if netfs_gen; then
+		_got=$((_c1[1] - _c0[1]))
+		log "cold read: cache device written pages +$_got (want >= $_want), fscache wr +$((_c1[3] - _c0[3]))"
+	else
+		_got=$((_c1[3] - _c0[3]))
+		log "cold read: nfs written_ok +$((_c1[1] - _c0[1])), fscache wr +$_got (want >= $_want)"
+	fi
+	[ "$_got" -ge "$_want" ] ||
+		fail "cold read: only $_got of $_want pages written to the cache"
 }
 
 # kernel_clean: no kernel problem in the log so far (the harness checks the

@@ -41,9 +41,11 @@ for c in $configs; do
 	drop_caches
 	cold=$(fio_read $mnt/data)
 	drop_caches
-	ok0=$(nfs_fsc_stat $mnt 0 || echo 0)
+	# pages from the cache (NFS read_ok; on 6.12 the cache disk's, see lib.sh)
+	ok0=0 ok1=0
+	[ $c = nocache ] || ok0=$(nfs_fsc_stat $mnt 0 || echo 0)
 	warm=$(fio_read $mnt/data)
-	ok1=$(nfs_fsc_stat $mnt 0 || echo 0)
+	[ $c = nocache ] || ok1=$(nfs_fsc_stat $mnt 0 || echo 0)
 	verify $mnt/data "$want"
 	printf '%-12s %12s %12s %14s\n' "$c" "$cold" "$warm" "$(( ${ok1:-0} - ${ok0:-0} ))" >> /results/demo.txt
 	umount $mnt

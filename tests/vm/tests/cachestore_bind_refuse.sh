@@ -5,7 +5,7 @@
 # both superblocks are damaged.  A damaged primary superblock falls back to
 # the backup.  Random damage to metadata blocks never crashes the kernel.
 . "$CS_REPO/tests/vm/lib.sh"
-insmod "$CS_REPO/fs/cachestore/cachestore.ko"
+cs_insmod "$CS_KOBJ/fs/cachestore/cachestore.ko" || fail "insmod cachestore"
 mkdir -p /mnt/cache /mnt/other
 blocks=$(($(blockdev --getsize64 "$CS_DISK_CACHE") / 4096))
 

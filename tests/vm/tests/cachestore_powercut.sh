@@ -17,7 +17,7 @@ PC="python3 $CS_REPO/tests/vm/powercut.py"
 points=${POWERCUT_POINTS:-30}
 
 modprobe dm-log-writes
-insmod "$CS_REPO/fs/cachestore/cachestore.ko"
+cs_insmod "$CS_KOBJ/fs/cachestore/cachestore.ko" || fail "insmod cachestore"
 sectors=$(blockdev --getsz "$CS_DISK_CACHE")
 dmsetup create --noudevsync lw --table \
 	"0 $sectors log-writes $CS_DISK_CACHE $CS_DISK_LOG" || fail "dmsetup create log-writes"

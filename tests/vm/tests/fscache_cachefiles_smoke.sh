@@ -2,7 +2,7 @@
 # vm: disks=fscache:1G timeout=600
 # test_fscache against cachefiles: the basic commands of the test netfs
 # (fs/fscache/test_fscache.c) and what cachefiles, the reference backend,
-# answers to them.  Needs fs/fscache/test_fscache.ko built (make modules).
+# answers to them.  Needs build/KVER/fs/fscache/test_fscache.ko (make modules).
 . "$CS_REPO/tests/vm/lib.sh"
 . "$CS_REPO/tests/lib/tfs.sh"
 

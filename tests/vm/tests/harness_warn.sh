@@ -3,5 +3,5 @@
 # Harness self-test: a script that exits 0 but leaves a kernel WARNING on the
 # console must fail.
 . "$CS_REPO/tests/vm/lib.sh"
-insmod "$CS_REPO/tests/vm/selftest/plant.ko" what=warn
+insmod "$CS_KOBJ/tests/vm/selftest/plant.ko" what=warn
 log "planted a warning; exiting 0"

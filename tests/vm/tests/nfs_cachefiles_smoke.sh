@@ -2,8 +2,10 @@
 # vm: disks=fscache:1G timeout=300
 # The harness end to end with our peer: NFSv3 with fsc over cachefiles.
 # Cold read fills the cache; after drop_caches the warm read is served by
-# the cache (NFS read_ok and fscache IO rd rise, writes do not) with the
-# same bytes.
+# the cache with the same bytes, and writes nothing to it (cold_read and
+# warm_read in lib.sh: on 6.1 by NFS read_ok and fscache IO counters, on
+# 6.12, which has no NFS fsc: counters, by the cache disk's I/O and netfs's
+# cache read and write counters).
 . "$CS_REPO/tests/vm/lib.sh"
 
 cachefiles_bind "$CS_DISK_FSCACHE"
@@ -12,19 +14,10 @@ mkdata /srv/export/data 16
 want=$(sum /srv/export/data)
 nfs_mount 3 /srv/export /mnt/nfs
 
-verify /mnt/nfs/data "$want"
-wr_cold=$(fscache_stat IO wr)
-log "cold pass: fscache IO wr=$wr_cold, nfs written_ok=$(nfs_fsc_stat /mnt/nfs 2)"
-[ "$wr_cold" -ge 4096 ] || fail "cold pass wrote only $wr_cold pages to the cache"
-
-drop_caches
-rd0=$(fscache_stat IO rd) ok0=$(nfs_fsc_stat /mnt/nfs 0) wr0=$(fscache_stat IO wr)
-verify /mnt/nfs/data "$want"
-rd1=$(fscache_stat IO rd) ok1=$(nfs_fsc_stat /mnt/nfs 0) wr1=$(fscache_stat IO wr)
-log "warm pass: fscache rd +$((rd1 - rd0)), nfs read_ok +$((ok1 - ok0)), wr +$((wr1 - wr0))"
-[ $((ok1 - ok0)) -ge 4096 ] || fail "warm pass: only $((ok1 - ok0)) pages read from the cache"
-[ $((wr1 - wr0)) -eq 0 ] || fail "warm pass wrote $((wr1 - wr0)) pages to the cache"
-grep -E '^(IO|Cookies)' /proc/fs/fscache/stats
+cold_read /mnt/nfs 4096 verify /mnt/nfs/data "$want"
+warm_read /mnt/nfs 4096 verify /mnt/nfs/data "$want"
+log "from the server: $(($(nfs_bytes /mnt/nfs server_read) / 1048576)) MiB in all"
+grep -E '^(IO|Cookies|CaRdOps|CaWrOps|DownOps)' /proc/fs/fscache/stats
 umount /mnt/nfs
 cachefiles_unbind
 log "ok"
