@@ -6,7 +6,7 @@
 # usage: kmod-mirror.sh DEST DIR...
 #   For each DIR (relative to the repository), DEST/DIR becomes a tree of
 #   symbolic links to DIR's sources (*.c, *.h, *.S, Kbuild, Makefile,
-#   Kconfig, in every subdirectory).  Links are made afresh on every call,
+#   *.mk, Kconfig, in every subdirectory).  Links are made afresh on every call,
 #   so a file added to or removed from DIR is picked up; objects already
 #   built in DEST/DIR stay (a link's target keeps its time stamp, so nothing
 #   rebuilds that did not change).  Build with make -C KDIR M=DEST/DIR.
@@ -24,7 +24,7 @@ for d in "$@"; do
 	mkdir -p "$dest/$d"
 	# drop the links of the last call (sources may have gone)
 	find "$dest/$d" -type l -delete
-	(cd "$src" && find . -type f \( -name '*.[chS]' -o -name Kbuild -o -name Makefile \
+	(cd "$src" && find . -type f \( -name '*.[chS]' -o -name Kbuild -o -name Makefile -o -name '*.mk' \
 		-o -name Kconfig \) ! -name '*.mod.c' -print0) |
 	while IFS= read -r -d '' f; do
 		f=${f#./}
