@@ -98,7 +98,9 @@ netfs_settle() {
 # /dev/vdb): read_ios read_merges read_sectors read_ticks write_ios
 # write_merges write_sectors write_ticks in_flight (sectors are 512 bytes)
 blk_stat() {
-	local dev=${1#/dev/} i=0 f
+	local dev i=0 f
+	dev=$(readlink -f "/dev/${1#/dev/}")	# /dev/mapper/X is a link to dm-N
+	dev=${dev##*/}
 	for f in read_ios read_merges read_sectors read_ticks write_ios \
 		 write_merges write_sectors write_ticks in_flight; do
 		i=$((i + 1))
