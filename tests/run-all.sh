@@ -10,7 +10,8 @@
 #          the VM tests run once per kernel, else on $KVER, else on the
 #          default kernel.  Every VM line names its kernel; results are in
 #          $BUILD/vm/KVER/NAME.  The modules must be built for each kernel
-#          (make KERNELS=...).
+#          (make KERNELS=...).  SMOKE_KERNELS="6.12" SMOKE_TESTS="a b" adds
+#          the VM tests named a and b on those kernels (`make check` does).
 #
 # usage: run-all.sh [--only "SUBSTRING..."] [--skip-vm]
 # A VM test declares what it needs in a "# vm:" line: disks=NAME:SIZE[/LBS],...
@@ -106,11 +107,17 @@ if [ -x scripts/lint.sh ] && selected lint; then
 fi
 
 # vm_suite KVER: every selected VM test, each in a fresh VM booting KVER
+# vm_suite KVER [NAMES]: every selected VM test (or, with NAMES, those of
+# them whose names NAMES lists), each in a fresh VM booting KVER
 vm_suite() {
-	local kver=$1 t name args directives d ds x out s rc
-	echo "== vm (kernel $kver)"
+	local kver=$1 names=${2:-} t name args directives d ds x out s rc
+	echo "== vm (kernel $kver)${names:+: smoke tests only}"
 	for t in tests/vm/tests/*.sh; do
 		selected "$t" || continue
+		if [ -n "$names" ]; then
+			name=${t##*/}
+			[[ " $names " == *" ${name%.sh} "* ]] || continue
+		fi
 		name=${t#tests/vm/tests/}
 		name=vm/${name%.sh}
 		args=()
@@ -155,6 +162,18 @@ if [ $skip_vm = 0 ]; then
 	for kver in $kernels; do
 		vm_suite "$kver"
 	done
+	# SMOKE_KERNELS: further kernels, on which only the VM tests that
+	# SMOKE_TESTS names run (and of those, what --only selects)
+	if [ -n "${SMOKE_KERNELS:-}" ] && [ -n "${SMOKE_TESTS:-}" ]; then
+		# shellcheck disable=SC2086
+		smoke=$("$repo/scripts/kver.sh" $SMOKE_KERNELS) || {
+			echo "run-all.sh: cannot resolve the kernels '$SMOKE_KERNELS'" >&2
+			exit 2
+		}
+		for kver in $smoke; do
+			vm_suite "$kver" "$SMOKE_TESTS"
+		done
+	fi
 fi
 
 echo

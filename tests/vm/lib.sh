@@ -98,13 +98,17 @@ netfs_settle() {
 # /dev/vdb): read_ios read_merges read_sectors read_ticks write_ios
 # write_merges write_sectors write_ticks in_flight (sectors are 512 bytes)
 blk_stat() {
-	local dev i=0 f
-	dev=$(readlink -f "/dev/${1#/dev/}")	# /dev/mapper/X is a link to dm-N
-	dev=${dev##*/}
+	local node=/dev/${1#/dev/} stat i=0 f
+	# by device number: /dev/mapper/X made by dmsetup mknodes is a node
+	if [ -b "$node" ]; then
+		stat=/sys/dev/block/$((0x$(stat -L -c %t "$node"))):$((0x$(stat -L -c %T "$node")))/stat
+	else
+		stat=/sys/block/${1#/dev/}/stat
+	fi
 	for f in read_ios read_merges read_sectors read_ticks write_ios \
 		 write_merges write_sectors write_ticks in_flight; do
 		i=$((i + 1))
-		[ "$f" = "$2" ] && { awk -v i=$i '{ print $i }' "/sys/block/$dev/stat"; return 0; }
+		[ "$f" = "$2" ] && { awk -v i=$i '{ print $i }' "$stat"; return 0; }
 	done
 	fail "blk_stat: unknown field $2"
 }

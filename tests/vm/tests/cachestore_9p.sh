@@ -31,6 +31,7 @@ c=$(awk '$2 == "/mnt/9p" { n = split($4, o, ","); for (i = 1; i <= n; i++)
 check_all() { local f; for f in a b c; do verify /mnt/9p/$f "${want[$f]}"; done; }
 snap() { echo "$(cs_stat /mnt/cache read_hit_pages) $(cs_stat /mnt/cache write_pages) $(fscache_stat IO rd) $(fscache_stat IO wr)"; }
 
+echo 1 > /sys/kernel/tracing/events/cachestore/cachestore_write/enable
 read -ra s0 <<< "$(snap)"
 check_all
 sync				# 6.12: 9p fills the cache at writeback
@@ -38,7 +39,12 @@ sleep 2				# netfs copies to the cache in the background
 netfs_settle
 read -ra s1 <<< "$(snap)"
 log "cold: cachestore write_pages +$((s1[1] - s0[1])) (want >= $n), fscache wr +$((s1[3] - s0[3]))"
-[ $((s1[1] - s0[1])) -ge $n ] || fail "cold read wrote only $((s1[1] - s0[1])) of $n pages to the cache"
+[ $((s1[1] - s0[1])) -ge $n ] || {
+	grep cachestore_write: /sys/kernel/tracing/trace | tail -20
+	ls -l /mnt/9p
+	fail "cold read wrote only $((s1[1] - s0[1])) of $n pages to the cache"
+}
+echo 0 > /sys/kernel/tracing/events/cachestore/cachestore_write/enable
 [ $((s1[3] - s0[3])) -gt 0 ] || fail "fscache IO wr did not rise on the cold read"
 
 drop_caches
