@@ -38,11 +38,16 @@ sync				# 6.12: 9p fills the cache at writeback
 sleep 2				# netfs copies to the cache in the background
 netfs_settle
 read -ra s1 <<< "$(snap)"
-log "cold: cachestore write_pages +$((s1[1] - s0[1])) (want >= $n), fscache wr +$((s1[3] - s0[3]))"
-[ $((s1[1] - s0[1])) -ge $n ] || {
+log "cold: cachestore write_pages +$((s1[1] - s0[1])) (of $n), fscache wr +$((s1[3] - s0[3]))"
+# On 6.12 the partial last page of c is not cached: 9p's writeback gives
+# ->issue_write a subrequest ending at EOF that the buffer does not let it
+# extend to the page end (cachefiles has the same rule); a miss.
+ncache=$n
+netfs_gen && ncache=$((n - 1))
+[ $((s1[1] - s0[1])) -ge $ncache ] || {
 	grep cachestore_write: /sys/kernel/tracing/trace | tail -20
 	ls -l /mnt/9p
-	fail "cold read wrote only $((s1[1] - s0[1])) of $n pages to the cache"
+	fail "cold read wrote only $((s1[1] - s0[1])) of $ncache pages to the cache"
 }
 echo 0 > /sys/kernel/tracing/events/cachestore/cachestore_write/enable
 [ $((s1[3] - s0[3])) -gt 0 ] || fail "fscache IO wr did not rise on the cold read"
@@ -51,8 +56,8 @@ drop_caches
 read -ra s2 <<< "$(snap)"
 check_all
 read -ra s3 <<< "$(snap)"
-log "warm: cachestore read_hit_pages +$((s3[0] - s2[0])) (want >= $n), fscache rd +$((s3[2] - s2[2])), cachestore write_pages +$((s3[1] - s2[1])), fscache wr +$((s3[3] - s2[3]))"
-[ $((s3[0] - s2[0])) -ge $n ] || fail "warm read: only $((s3[0] - s2[0])) of $n pages from the cache"
+log "warm: cachestore read_hit_pages +$((s3[0] - s2[0])) (want >= $ncache), fscache rd +$((s3[2] - s2[2])), cachestore write_pages +$((s3[1] - s2[1])), fscache wr +$((s3[3] - s2[3]))"
+[ $((s3[0] - s2[0])) -ge $ncache ] || fail "warm read: only $((s3[0] - s2[0])) of $ncache pages from the cache"
 [ $((s3[2] - s2[2])) -gt 0 ] || fail "warm read: fscache IO rd did not rise"
 [ $((s3[1] - s2[1])) -eq 0 ] && [ $((s3[3] - s2[3])) -eq 0 ] ||
 	fail "warm read wrote to the cache"

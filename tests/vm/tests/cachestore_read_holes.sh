@@ -64,7 +64,14 @@ cookie() {
 cookie a 64k
 tfs_ok write a off=0 len=16k seed=7
 tfs_ok read a off=0 len=16k seed=7 async
-tfs_err ENODATA read a off=0 len=64k hole=fail async
+if netfs_gen; then
+	# 6.12: what an asynchronous read cannot deliver is a short transfer
+	# (netfs reads it from the server; an error would be EIO to the reader)
+	tfs_ok read a off=0 len=64k hole=fail async expect=none
+	[ "$(tfs_get bytes)" = 0 ] || fail "a read from a hole transferred $(tfs_get bytes) bytes"
+else
+	tfs_err ENODATA read a off=0 len=64k hole=fail async
+fi
 for h in ignore clear; do
 	honest "data then hole, hole=$h, async" 16384 a off=0 len=64k seed=7 hole=$h async
 	z=0
