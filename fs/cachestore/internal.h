@@ -94,6 +94,7 @@ struct cachestore_cache {
 	bool			culling;
 	struct csf_obj_info	cull_info;
 	bool			withdrawing;
+	bool			vol_full_logged; /* under lock, see volume.c */
 	struct cachestore_stats	stats;
 };
 

@@ -14,6 +14,7 @@ void cachestore_acquire_volume(struct fscache_volume *vcookie)
 	u32 coh_len = sizeof(coh);
 	const char *key = vcookie->key + 1;
 	u32 key_len = (u8)vcookie->key[0];
+	bool created = false, quiet = false;
 	u32 vid;
 	int ret;
 
@@ -29,6 +30,7 @@ void cachestore_acquire_volume(struct fscache_volume *vcookie)
 	if (ret == -ENOENT) {
 		ret = csf_vol_create(cache->fs, key, key_len, vcookie->coherency,
 				     vcookie->coherency_len, &vid);
+		created = !ret;
 	} else if (!ret) {
 		ret = csf_vol_get(cache->fs, vid, NULL, NULL, coh, &coh_len);
 		if (!ret && (coh_len != vcookie->coherency_len ||
@@ -45,14 +47,29 @@ void cachestore_acquire_volume(struct fscache_volume *vcookie)
 				ret = csf_vol_create(cache->fs, key, key_len,
 						     vcookie->coherency,
 						     vcookie->coherency_len, &vid);
+			created = !ret;
 		}
+	}
+	/*
+	 * fscache asks again at every cookie lookup in a volume we did not
+	 * take: a full table is logged once, until a volume gets a slot.
+	 */
+	if (ret == -ENOSPC) {
+		quiet = cache->vol_full_logged;
+		cache->vol_full_logged = true;
+	} else if (created) {
+		cache->vol_full_logged = false;
 	}
 	if (ret && !cache->dead)
 		cachestore_meta_error(cache, ret, "acquiring a volume");
 	mutex_unlock(&cache->lock);
 	if (ret) {
-		pr_warn("cachestore %s: volume %*pE: error %d; not caching it\n",
-			cache->tag, key_len, key, ret);
+		if (ret != -ENOSPC)
+			pr_warn("cachestore %s: volume %*pE: error %d; not caching it\n",
+				cache->tag, key_len, key, ret);
+		else if (!quiet)
+			pr_warn("cachestore %s: volume %*pE: error %d; not caching it (volume table full: more are not logged until a volume gets a slot)\n",
+				cache->tag, key_len, key, ret);
 		kfree(volume);
 		return;
 	}
