@@ -23,11 +23,12 @@ umount /mnt/9p
 
 mount -t 9p -o $opts,cache=fscache "$CS_SHARE_DATA" /mnt/9p || fail "mount 9p cache=fscache"
 grep " /mnt/9p " /proc/mounts
-# 6.1 shows cache=fscache; 6.12 the mode bits (CACHE_FSCACHE is 0x80)
+# 6.1 shows the option "fscache"; 6.12 cache=MODE bits (CACHE_FSCACHE 0x80)
 c=$(awk '$2 == "/mnt/9p" { n = split($4, o, ","); for (i = 1; i <= n; i++)
-	if (o[i] ~ /^cache=/) print substr(o[i], 7) }' /proc/mounts)
-[ "$c" = fscache ] || { [[ $c == 0x* ]] && (( c & 0x80 )); } ||
-	fail "9p is not mounted with cache=fscache (cache=$c)"
+	if (o[i] == "fscache" || o[i] ~ /^cache=/) print o[i] }' /proc/mounts)
+[ "$c" = fscache ] || [ "$c" = cache=fscache ] ||
+	{ [[ $c == cache=0x* ]] && (( ${c#cache=} & 0x80 )); } ||
+	fail "9p is not mounted with cache=fscache (${c:-no cache option})"
 check_all() { local f; for f in a b c; do verify /mnt/9p/$f "${want[$f]}"; done; }
 snap() { echo "$(cs_stat /mnt/cache read_hit_pages) $(cs_stat /mnt/cache write_pages) $(fscache_stat IO rd) $(fscache_stat IO wr)"; }
 
