@@ -177,7 +177,8 @@ static bool ask(const char *q)
  * only exist if a committed transaction before it was destroyed
  * (truncated or garbled journal).  Returns how many such descriptors.
  */
-static int scan_journal(struct csf_fs *fs, u64 *lost, u64 *max_seq)
+static int scan_journal(struct csf_fs *fs, struct csf_tooldev *d, u64 *lost,
+			u64 *max_seq)
 {
 	const struct csf_geo *g = &fs->geo;
 	const u32 chunk = 4096;
@@ -192,8 +193,8 @@ static int scan_journal(struct csf_fs *fs, u64 *lost, u64 *max_seq)
 	for (pos = 0; pos < g->ring_len && !ret; pos += chunk) {
 		u32 n = (u32)min_t(u64, chunk, g->ring_len - pos), i;
 
-		ret = fs->dev.ops->read(fs->dev.priv, g->ring_start + pos, n,
-					buf);
+		/* one pass over up to 4 GiB: keep it out of the page cache */
+		ret = csf_td_read_stream(d, g->ring_start + pos, n, buf);
 		for (i = 0; i < n && !ret; i++) {
 			const struct csf_jdesc *jd = (const void *)
 				(buf + (size_t)i * CSF_BLOCK_SIZE);
@@ -422,7 +423,7 @@ int main(int argc, char **argv)
 	if (fs->flags & CSF_FS_BAD_JOURNAL && !no_ckpt)
 		out("Journal transaction %llu is damaged: replay stopped "
 		    "there\n", (unsigned long long)fs->replay_end_seq);
-	ret = scan_journal(fs, &lost_txns, &lost_max);
+	ret = scan_journal(fs, &d, &lost_txns, &lost_max);
 	if (ret == -ECANCELED)
 		fail(FSCK_CANCELED, "cancelled by the user");
 	if (ret)

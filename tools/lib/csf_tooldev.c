@@ -265,6 +265,55 @@ static int td_read(void *priv, u64 blk, u32 count, void *buf)
 	return td_io(d, false, &seg, 1);
 }
 
+int csf_td_read_stream(struct csf_tooldev *d, u64 blk, u32 count, void *buf)
+{
+	u8 *p = buf;
+	size_t len = (size_t)count * CSF_BLOCK_SIZE;
+	off_t off = (off_t)(blk * CSF_BLOCK_SIZE);
+	int ret;
+
+	if (blk >= d->dev.nblocks || count > d->dev.nblocks - blk)
+		return -EIO;
+	if ((uintptr_t)buf % CSF_BLOCK_SIZE)
+		return -EINVAL;
+	if (d->on_read) {
+		ret = d->on_read(d->on_read_priv, blk, count);
+		if (ret)
+			return ret;
+	}
+	if (d->nwq) {
+		ret = csf_td_drain(d);
+		if (ret)
+			return ret;
+	}
+	if (d->dfd == -1) {
+		d->dfd = open(d->path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+		if (d->dfd < 0)
+			d->dfd = -2;	/* refused: read through the cache */
+	}
+	d->reads++;
+	d->read_blocks += count;
+	while (len && d->dfd >= 0) {
+		ssize_t r = pread(d->dfd, p, len, off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EINVAL) {
+			close(d->dfd);	/* O_DIRECT alignment refused */
+			d->dfd = -2;
+			break;
+		}
+		if (r < 0)
+			return -errno;
+		if (r == 0 || r % CSF_BLOCK_SIZE)
+			return -EIO;
+		p += r;
+		off += r;
+		len -= (size_t)r;
+	}
+	return len ? td_pread_all(d, p, len, (u64)off) : 0;
+}
+
 static int td_write(void *priv, u64 blk, u32 count, const void *buf)
 {
 	struct csf_tooldev *d = priv;
@@ -432,6 +481,7 @@ int csf_td_open(struct csf_tooldev *d, const char *path, u32 flags,
 
 	memset(d, 0, sizeof(*d));
 	d->fd = -1;
+	d->dfd = -1;
 	d->path = path;
 	d->rdonly = flags & CSF_TD_RDONLY;
 	oflags = (d->rdonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
@@ -521,6 +571,9 @@ int csf_td_close(struct csf_tooldev *d)
 	d->ra = NULL;
 	close(d->fd);
 	d->fd = -1;
+	if (d->dfd >= 0)
+		close(d->dfd);
+	d->dfd = -1;
 	return ret;
 }
 

@@ -28,6 +28,7 @@ struct csf_tooldev {
 	struct csf_dev dev;	/* ops, priv = this, nblocks */
 	const char *path;
 	int fd;
+	int dfd;		/* O_DIRECT twin for streaming reads, or -1 */
 	bool is_blk, rdonly, created;
 	u64 size;		/* bytes */
 	dev_t rdev;
@@ -57,6 +58,14 @@ int csf_td_open(struct csf_tooldev *d, const char *path, u32 flags,
 		char *err, size_t errlen);
 /* Drain queued writes (no flush) and close.  Returns a deferred error. */
 int csf_td_close(struct csf_tooldev *d);
+/*
+ * Read @count blocks at @blk into @buf (CSF_BLOCK_SIZE-aligned) without
+ * filling the page cache: for one-pass scans of large areas (fsck's
+ * journal scan reads up to 4 GiB, more than some machines' memory).  Uses
+ * an O_DIRECT descriptor opened on first use, plain reads where O_DIRECT
+ * is refused.  Drains queued writes first; calls the on_read hook.
+ */
+int csf_td_read_stream(struct csf_tooldev *d, u64 blk, u32 count, void *buf);
 /* Drain the write-behind queue; 0 or -errno. */
 int csf_td_drain(struct csf_tooldev *d);
 bool csf_td_using_uring(const struct csf_tooldev *d);
