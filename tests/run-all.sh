@@ -131,6 +131,7 @@ vm_suite() {
 			timeout=*) args+=(--timeout "${d#timeout=}") ;;
 			boots=*) args+=(--boots "${d#boots=}") ;;
 			mem=*) args+=(--mem "${d#mem=}") ;;
+			bootdeadline=*) args+=(--boot-deadline "${d#bootdeadline=}") ;;
 			expect=*) args+=(--expect-fail "${d#expect=}") ;;
 			*) echo "run-all.sh: $t: unknown directive $d" >&2 ;;
 			esac

@@ -20,13 +20,18 @@
 #   --timeout SEC        limit for the script in each boot (default 600)
 #   --mem MB             guest memory (default 3072)
 #   --smp N              guest CPUs (default 2)
+#   --boot-deadline SEC  a boot that has not started the script after SEC
+#                        seconds is stopped and booted again, once (default
+#                        $CS_BOOT_DEADLINE or 300)
 #   --out DIR            keep results in DIR (default: a new temp dir)
 #   --expect-fail WHAT   harness self-tests: succeed only if the run fails for
 #                        exactly the reason WHAT names: exit=N (the script
 #                        exited N, the console is clean), warn:TEXT (the
 #                        script exited 0 and the console shows a WARNING
 #                        whose line has TEXT), oops:TEXT (the console shows
-#                        an Oops or BUG whose first lines have TEXT)
+#                        an Oops or BUG whose first lines have TEXT),
+#                        stall (both boots stopped by --boot-deadline, the
+#                        script never ran)
 #
 # Exit status: the script's, or 1 when the console shows a kernel problem
 # (BUG, WARNING, Oops, lockdep, hung task, RCU stall, Call Trace, KASAN), or
@@ -41,6 +46,7 @@ BUILD=${BUILD:-$repo/build}
 kimg="$CACHE/kernel/$KVER"
 
 disks=() shares=() boots=1 timeout=600 mem=3072 smp=2 out="" expect=""
+boot_deadline=${CS_BOOT_DEADLINE:-300}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--disk) disks+=("$2"); shift 2 ;;
@@ -49,6 +55,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
+	--boot-deadline) boot_deadline=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--expect-fail) expect=$2; shift 2 ;;
 	-h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -174,9 +181,22 @@ for boot in $(seq 1 "$boots"); do
 		qpid=$!
 		# A kernel problem often wedges the guest: once one shows on the
 		# console, give the test 30 s to finish, then stop the VM.
-		grace=-1
+		# A boot that has not reached stage2 after $boot_deadline s is
+		# stuck (the debug kernel, under TCG, now and then stalls for
+		# good in its RCU self tests): stop it and boot again, once.
+		grace=-1 waited=0 started=0 stalled=0
 		while kill -0 $qpid 2>/dev/null; do
 			sleep 1
+			waited=$((waited + 1))
+			if [ $started = 0 ] && grep -q 'stage2: running' "$out/console.$boot.log" 2>/dev/null; then
+				started=1
+			elif [ $started = 0 ] && [ $waited -ge "$boot_deadline" ]; then
+				echo "run-vm.sh: boot $boot: no test started after $boot_deadline s; stopping the VM" >&2
+				stalled=1
+				pkill -KILL -P $qpid 2>/dev/null
+				kill -KILL $qpid 2>/dev/null
+				break
+			fi
 			if [ $grace -lt 0 ] && grep -Eq "$bad" "$out/console.$boot.log" 2>/dev/null; then
 				grace=30
 			elif [ $grace -gt 0 ]; then
@@ -190,6 +210,12 @@ for boot in $(seq 1 "$boots"); do
 		done
 		wait $qpid
 		qrc=$?
+		if [ $attempt = 1 ] && [ $stalled = 1 ]; then
+			echo "run-vm.sh: boot $boot: booting again; the stalled console ends:" >&2
+			tail -n 3 "$out/console.$boot.log" >&2
+			mv "$out/console.$boot.log" "$out/console.$boot.stalled.log"
+			continue
+		fi
 		if [ $attempt = 1 ] && [ $qrc -ne 124 ] && [ ! -f "$out/rc.$boot" ] &&
 		   ! grep -q 'stage2: running' "$out/console.$boot.log" &&
 		   grep -Eq "$bad" "$out/console.$boot.log"; then
@@ -231,11 +257,14 @@ if [ -n "$expect" ]; then
 	warn:*)
 		[ "${script_rc:-}" = 0 ] &&
 			grep -q "WARNING:.*${expect#warn:}" "$out/console.log" && exit 0 ;;
+	stall)
+		[ -z "${script_rc:-}" ] && [ "$rc" = 124 ] &&
+			[ -f "$out/console.1.stalled.log" ] && [ "${stalled:-0}" = 1 ] && exit 0 ;;
 	oops:*)
 		# (6.12 puts a Tainted: line before RIP: 8 lines cover both kernels)
 		grep -A 8 -E 'Oops|BUG:' "$out/console.log" | grep -q "${expect#oops:}" && exit 0 ;;
 	*)
-		echo "run-vm.sh: --expect-fail takes exit=N, warn:TEXT or oops:TEXT" >&2
+		echo "run-vm.sh: --expect-fail takes exit=N, warn:TEXT, oops:TEXT or stall" >&2
 		exit 2 ;;
 	esac
 	echo "run-vm.sh: expected a failure by $expect; got exit status ${script_rc:-none}, console $([ $clean = 1 ] && echo clean || echo 'with a kernel problem')" >&2
