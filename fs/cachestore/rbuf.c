@@ -6,6 +6,8 @@
  * pages are copied from there.
  */
 #include <linux/bio.h>
+#include <linux/delay.h>
+#include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <trace/events/fscache.h>
@@ -19,6 +21,17 @@
  * pages marked valid by a completed read are ever copied out.
  */
 #define CACHESTORE_RBUF_POOL_BYTES	(4U << 20)
+
+/*
+ * Test hook: sleep this many milliseconds after a fill has read the device
+ * and before it installs its buffer, so that a test can change the
+ * object's content inside that window (tests/vm/tests/cachestore_rbuf_race.sh).
+ * 0, the default, leaves the hook out.
+ */
+static unsigned int rbuf_fill_delay_ms;
+module_param(rbuf_fill_delay_ms, uint, 0600);
+MODULE_PARM_DESC(rbuf_fill_delay_ms,
+		 "testing only: delay granule buffer installs by this many ms");
 
 static void cachestore_rbuf_free(struct cachestore_rbuf *rb)
 {
@@ -311,6 +324,9 @@ static struct cachestore_rbuf *cachestore_rbuf_fill(struct cachestore_cache *cac
 		bitmap_set(rb->valid, runs[i].page - first, runs[i].npages);
 	rb->granule = first;
 	atomic64_inc(&cache->stats.rbuf_fills);
+
+	if (unlikely(READ_ONCE(rbuf_fill_delay_ms)))
+		msleep(READ_ONCE(rbuf_fill_delay_ms));
 
 	/*
 	 * Install it unless the content changed meanwhile; a buffer that
