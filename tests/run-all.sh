@@ -10,8 +10,11 @@
 #          the VM tests run once per kernel, else on $KVER, else on the
 #          default kernel.  Every VM line names its kernel; results are in
 #          $BUILD/vm/KVER/NAME.  The modules must be built for each kernel
-#          (make KERNELS=...).  SMOKE_KERNELS="6.12" SMOKE_TESTS="a b" adds
-#          the VM tests named a and b on those kernels (`make check` does).
+#          (make KERNELS=...).  QUICK_KERNELS="6.12" adds every VM test on
+#          those kernels with CS_QUICK=1 in the VM: the tests at real
+#          geometry (cachestore_geometry, cachestore_granules) run smaller
+#          there (`make check` does).  SMOKE_KERNELS="6.12" SMOKE_TESTS="a b"
+#          adds the VM tests named a and b on those kernels.
 #
 # usage: run-all.sh [--only "SUBSTRING..."] [--skip-vm]
 # A VM test declares what it needs in a "# vm:" line: disks=NAME:SIZE[/LBS],...
@@ -107,11 +110,12 @@ if [ -x scripts/lint.sh ] && selected lint; then
 fi
 
 # vm_suite KVER: every selected VM test, each in a fresh VM booting KVER
-# vm_suite KVER [NAMES]: every selected VM test (or, with NAMES, those of
-# them whose names NAMES lists), each in a fresh VM booting KVER
+# vm_suite KVER [NAMES [QUICK]]: every selected VM test (or, with NAMES,
+# those of them whose names NAMES lists), each in a fresh VM booting KVER;
+# QUICK=1: with CS_QUICK=1 (smaller real-geometry tests)
 vm_suite() {
-	local kver=$1 names=${2:-} t name args directives d ds x out s rc
-	echo "== vm (kernel $kver)${names:+: smoke tests only}"
+	local kver=$1 names=${2:-} quick=${3:-0} t name args directives d ds x out s rc
+	echo "== vm (kernel $kver)${names:+: smoke tests only}$([ "$quick" = 1 ] && echo ': quick sizes')"
 	for t in tests/vm/tests/*.sh; do
 		selected "$t" || continue
 		if [ -n "$names" ]; then
@@ -139,7 +143,7 @@ vm_suite() {
 		out="$BUILD/vm/$kver/${name#vm/}"
 		rm -rf "$out"; mkdir -p "$out"
 		s=$(date +%s)
-		KVER=$kver BUILD=$BUILD tests/vm/run-vm.sh --out "$out" ${args[@]+"${args[@]}"} "$t" \
+		CS_QUICK=$quick KVER=$kver BUILD=$BUILD tests/vm/run-vm.sh --out "$out" ${args[@]+"${args[@]}"} "$t" \
 			> "$out/harness.log" 2>&1
 		rc=$?
 		record "$name" $rc $(($(date +%s) - s)) "$kver"
@@ -163,6 +167,17 @@ if [ $skip_vm = 0 ]; then
 	for kver in $kernels; do
 		vm_suite "$kver"
 	done
+	# QUICK_KERNELS: further kernels, every VM test at quick sizes
+	if [ -n "${QUICK_KERNELS:-}" ]; then
+		# shellcheck disable=SC2086
+		quick=$("$repo/scripts/kver.sh" $QUICK_KERNELS) || {
+			echo "run-all.sh: cannot resolve the kernels '$QUICK_KERNELS'" >&2
+			exit 2
+		}
+		for kver in $quick; do
+			vm_suite "$kver" "" 1
+		done
+	fi
 	# SMOKE_KERNELS: further kernels, on which only the VM tests that
 	# SMOKE_TESTS names run (and of those, what --only selects)
 	if [ -n "${SMOKE_KERNELS:-}" ] && [ -n "${SMOKE_TESTS:-}" ]; then

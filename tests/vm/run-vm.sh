@@ -33,6 +33,9 @@
 #                        stall (both boots stopped by --boot-deadline, the
 #                        script never ran)
 #
+# Environment: CS_QUICK=1 is passed to the script (tests at real geometry
+# run smaller; tests/run-all.sh sets it for QUICK_KERNELS).
+#
 # Exit status: the script's, or 1 when the console shows a kernel problem
 # (BUG, WARNING, Oops, lockdep, hung task, RCU stall, Call Trace, KASAN), or
 # 124 on timeout.  The console log, test log and dmesg stay in the out dir.
@@ -160,7 +163,7 @@ for boot in $(seq 1 "$boots"); do
 	{
 		echo "export CS_REPO='$repo' CS_KVER='$KVER' CS_KCACHE='$kimg' CS_KOBJ='$BUILD/$KVER'"
 		echo "export CS_SCRIPT=/results/script.sh CS_SCRIPT_NAME='$script' CS_TIMEOUT='$timeout' CS_BOOT='$boot' CS_BOOTS='$boots'"
-		printf 'export CS_ARGS=%q\n' "$*"
+		printf 'export CS_ARGS=%q CS_QUICK=%q\n' "$*" "${CS_QUICK:-0}"
 		printf '%s' "$disk_env"
 	} > "$out/vm.env"
 	# A kernel that fails before the test began (stage2 never ran: none
