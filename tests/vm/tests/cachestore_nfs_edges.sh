@@ -36,6 +36,14 @@ echo > $T/trace
 echo 1 > $T/events/cachestore/cachestore_write/enable
 echo 1 > $T/events/cachestore/cachestore_read/enable
 echo 1 > $T/events/cachestore/cachestore_written/enable
+echo 1 > $T/events/cachestore/cachestore_lookup/enable
+# (a page that is never offered to the cache: which of fscache's steps
+# skipped it; dumped on failure)
+for e in fscache_acquire fscache_access fscache_cookie netfs_failure; do
+	for d in $T/events/fscache/$e $T/events/netfs/$e; do
+		[ -d "$d" ] && echo 1 > "$d/enable"
+	done
+done
 echo 1 > $T/tracing_on
 for s in $sizes; do
 	verify "/mnt/nfs/f$s" "$(sum "/srv/export/f$s")"
@@ -52,7 +60,10 @@ done
 b1=$(server_read_bytes /mnt/nfs)
 log "warm pass: $((b1 - b0)) bytes from the server, $(cs_stat /mnt/cache read_hit_pages) pages served by the cache"
 [ $((b1 - b0)) -eq 0 ] || {
-	grep -E 'cachestore_(write|written):' $T/trace | head -40
+	grep -E 'cachestore_(write|written|lookup):' $T/trace | head -40
+	grep -E 'fscache_(acquire|cookie)|netfs_failure' $T/trace | head -60
+	grep -E 'fscache_access' $T/trace | grep -vE 'io_(read|write|end)|BEGIN|END' | head -40
+	cat /proc/fs/fscache/cookies
 	fail "warm pass read $((b1 - b0)) bytes from the server"
 }
 [ "$(cs_stat /mnt/cache read_hit_pages)" -gt 0 ] || fail "warm pass served nothing from the cache"
