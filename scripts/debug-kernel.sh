@@ -311,9 +311,9 @@ rm -rf "$tree"
 mkdir -p "$tree"
 git -C "$repo" ls-files -z -co --exclude-standard |
 	(cd "$repo" && tar --null --ignore-failed-read -T - -cf -) | tar -C "$tree" -xf -
-log "building modules and tools in $tree against $SRC"
+log "building modules, tools and test helpers in $tree against $SRC"
 nice -n 19 make -C "$tree" --no-print-directory KVER="$DKVER" KERNELS="$DKVER" \
-	KDIR="$SRC" BUILD="$tree/build" CACHE="$CACHE" all
+	KDIR="$SRC" BUILD="$tree/build" CACHE="$CACHE" all unit
 cd "$tree"
 echo "debug kernel $DKVER ($CACHE/kernel/$DKVER)"
 # Only VM tests unless --only selects: run-all.sh matches VM tests by path.
