@@ -710,24 +710,34 @@ static void tfs_buf_poison(struct tfs_buf *b)
 		memset(page_address(b->pages[i]), TFS_POISON, b->bv[i].bv_len);
 }
 
-/* Classify each chunk of a read buffer and checksum the whole. */
+/*
+ * Classify each chunk of a read buffer and checksum the whole.  An
+ * asynchronous read reports how much it transferred (Linux 6.12's netfs
+ * reads what a cache does not deliver from the server: a short transfer);
+ * only that much is the cache's answer, so only that much is classified.
+ * A synchronous read that returns 0 has filled the whole buffer (the 6.1
+ * NFS contract), whatever the iterator says.
+ */
 static void tfs_verify(struct tfs_io *io)
 {
 	struct tfs_verify *v = &io->v;
 	struct tfs_buf *b = io->buf;
 	loff_t pos = io->off;
+	size_t left = io->async ? min_t(size_t, io->result, io->len) : io->len;
 	unsigned int i;
-	size_t done, n;
+	size_t done, n, len;
 	u32 crc = ~0U;
 	u8 *p;
 
 	memset(v, 0, sizeof(*v));
 	v->bad_at = -1;
-	for (i = 0; i < b->nr; i++) {
+	for (i = 0; i < b->nr && left; i++) {
 		p = page_address(b->pages[i]);
-		crc = crc32_le(crc, p, b->bv[i].bv_len);
-		for (done = 0; done < b->bv[i].bv_len; done += n) {
-			n = min_t(size_t, TFS_CHUNK, b->bv[i].bv_len - done);
+		len = min_t(size_t, b->bv[i].bv_len, left);
+		left -= len;
+		crc = crc32_le(crc, p, len);
+		for (done = 0; done < len; done += n) {
+			n = min_t(size_t, TFS_CHUNK, len - done);
 			if (io->has_seed && tfs_is_pattern(p + done, pos, n, io->seed)) {
 				v->data += n;
 			} else if (!memchr_inv(p + done, 0, n)) {
@@ -1037,13 +1047,19 @@ static void tfs_io_run(struct tfs_io *io)
 		tfs_io_finish(io);
 }
 
-/* The status of a finished I/O: 0, -errno, or -EBADMSG on a bad read. */
+/*
+ * The status of a finished I/O: 0, -errno, -EBADMSG on a bad read, or
+ * -ENODATA for an asynchronous read that transferred less than asked (what
+ * it did transfer verified): the rest is a miss.
+ */
 static int tfs_io_status(struct tfs_io *io)
 {
 	if (io->result < 0)
 		return io->result;
 	if (!io->write && !io->verify_ok)
 		return -EBADMSG;
+	if (!io->write && io->async && io->result < io->len)
+		return -ENODATA;
 	return 0;
 }
 
