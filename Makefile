@@ -77,20 +77,26 @@ unit: tools
 # `make check` runs every test on the kernels in KERNELS (default: the
 # default kernel) and, on the kernels in SMOKE_KERNELS that are not among
 # them (default 6.12, when it resolves), the VM tests SMOKE_TESTS names:
-# the whole VM suite on both kernels does not fit CI's time yet.
+# every VM test but the long real-geometry, parity and table-full ones.
+# The whole VM suite on both kernels (QUICK_KERNELS=6.12 SMOKE_KERNELS=
+# instead: some 75 minutes here) does not fit the 60 minutes aimed at yet.
 SMOKE_KERNELS ?= 6.12
-# (cachestore_nfs_edges is left out on 6.12 until one page of its cold pass
-# that was once not cached (1 run in 3) is explained.)
-SMOKE_TESTS ?= cachestore_nfs_basic cachestore_nfs4 \
+SMOKE_TESTS ?= cachestore_nfs_basic cachestore_nfs4 cachestore_nfs_edges \
 	cachestore_ioerror cachestore_9p cachestore_coherency cachestore_read_holes \
+	cachestore_concurrent cachestore_cull cachestore_cull_damaged \
+	cachestore_delete cachestore_truncate cachestore_rewrite \
+	cachestore_rbuf_race cachestore_sync_churn cachestore_unbind_busy \
+	cachestore_localwrite cachestore_reboot cachestore_flakey \
+	cachestore_space_full cachestore_smallfiles \
 	nfs_cachefiles_smoke fscache_cachefiles_smoke harness_warn
-override SMOKE_KVERS = $(filter-out $(KERNELS),$(shell scripts/kver.sh $(SMOKE_KERNELS) 2>/dev/null))
+override SMOKE_KVERS = $(if $(strip $(SMOKE_KERNELS)),$(filter-out $(KERNELS),$(shell scripts/kver.sh $(SMOKE_KERNELS) 2>/dev/null)))
+override QUICK_KVERS = $(if $(strip $(QUICK_KERNELS)),$(filter-out $(KERNELS),$(shell scripts/kver.sh $(QUICK_KERNELS) 2>/dev/null)))
 
 check: have-deps
 	@$(MAKE) --no-print-directory all unit
-	@$(if $(SMOKE_KVERS),$(MAKE) --no-print-directory modules KERNELS="$(SMOKE_KVERS)")
+	@$(if $(strip $(SMOKE_KVERS) $(QUICK_KVERS)),$(MAKE) --no-print-directory modules KERNELS="$(sort $(SMOKE_KVERS) $(QUICK_KVERS))")
 	@KERNELS="$(KERNELS)" SMOKE_KERNELS="$(SMOKE_KVERS)" SMOKE_TESTS="$(SMOKE_TESTS)" \
-		tests/run-all.sh
+		QUICK_KERNELS="$(QUICK_KVERS)" tests/run-all.sh
 
 demo: have-deps
 	@$(MAKE) --no-print-directory all
