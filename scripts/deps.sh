@@ -9,7 +9,10 @@ set -euo pipefail
 PKGS=(
 	# build
 	build-essential linux-headers-amd64 libblkid-dev liburing-dev libxxhash-dev
-	sparse clang libclang-rt-14-dev llvm pkg-config linux-source-6.1 xz-utils
+	sparse clang libclang-rt-14-dev llvm pkg-config xz-utils
+	# each supported kernel's own source: checkpatch.pl, and what the
+	# debug kernel (make check-debug) is built from
+	linux-source-6.1 linux-source-6.12
 	# what linux-headers-6.12.* and linux-kbuild-6.12.* depend on (they are
 	# unpacked, not installed): the compiler the kernel was built with, and
 	# pahole for the BTF of modules (the 6.12 tree has a vmlinux)
@@ -131,11 +134,15 @@ for k in "${KVERS[@]}"; do
 	fetch_headers "$k"
 done
 
-# checkpatch.pl and friends from the target kernel's own source.
-SRC="$CACHE/src/linux-source-6.1"
-if [ ! -x "$SRC/scripts/checkpatch.pl" ]; then
-	mkdir -p "$CACHE/src"
-	tar -C "$CACHE/src" -xf /usr/src/linux-source-6.1.tar.xz \
-		linux-source-6.1/scripts linux-source-6.1/include/linux/fscache.h
-fi
+# checkpatch.pl and friends from each target kernel's own source
+# (scripts/lint.sh checks the code with the checkpatch of the kernel it
+# builds for).
+for v in 6.1 6.12; do
+	SRC="$CACHE/src/linux-source-$v"
+	if [ ! -x "$SRC/scripts/checkpatch.pl" ]; then
+		mkdir -p "$CACHE/src"
+		tar -C "$CACHE/src" -xf "/usr/src/linux-source-$v.tar.xz" \
+			"linux-source-$v/scripts" "linux-source-$v/include/linux/fscache.h"
+	fi
+done
 echo "deps: ok (kernels ${KVERS[*]}; VM kernels and kbuild trees in $CACHE/kernel)"

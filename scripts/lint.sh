@@ -8,7 +8,11 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 KVER=$("$repo/scripts/kver.sh" ${KVER:+"$KVER"})
 KDIR=${KDIR:-$("$repo/scripts/kver.sh" --kdir "$KVER")}
 CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cachestore}
-checkpatch="$CACHE/src/linux-source-6.1/scripts/checkpatch.pl"
+# the checkpatch.pl of the kernel the code is built for (its rules change
+# between releases): 6.12.117+deb12-amd64 -> linux-source-6.12
+series=$(sed -E 's/^([0-9]+\.[0-9]+).*/\1/' <<<"$KVER")
+checkpatch="$CACHE/src/linux-source-$series/scripts/checkpatch.pl"
+echo "    kernel $KVER (checkpatch from linux-source-$series, kbuild $KDIR)"
 passed=0 failed=0
 
 result() { # NAME RC
@@ -34,7 +38,7 @@ for d in fs/cachestore fs/fscache; do
 		# nothing; a crash of the script itself must not pass
 		[ -z "$bad" ] || echo "$bad" | sed 's/^/    /'
 		[ $rc -eq 0 ] || [ -n "$bad" ] || echo "$out" | tail -n 5 | sed 's/^/    /'
-		result "checkpatch --strict $d" "$([ $rc -eq 0 ] && [ -z "$bad" ] && echo 0 || echo 1)"
+		result "checkpatch --strict $d [$series]" "$([ $rc -eq 0 ] && [ -z "$bad" ] && echo 0 || echo 1)"
 	else
 		result "checkpatch --strict $d (checkpatch.pl missing)" 1
 	fi
@@ -51,7 +55,7 @@ for d in fs/cachestore fs/fscache; do
 		[ $rc -eq 0 ] || [ -n "$out" ] || echo "$log" | tail -n 5 | sed 's/^/    /'
 		# the build must have produced the module, not merely printed nothing
 		ko=$(ls "$tmp"/*.ko 2>/dev/null | head -n 1)
-		result "W=1 + sparse $d" "$([ $rc -eq 0 ] && [ -z "$out" ] && [ -n "$ko" ] && echo 0 || echo 1)"
+		result "W=1 + sparse $d [$KVER]" "$([ $rc -eq 0 ] && [ -z "$out" ] && [ -n "$ko" ] && echo 0 || echo 1)"
 		rm -rf "$tmp"
 	else
 		result "W=1 + sparse $d (kernel build tree or sparse missing)" 1

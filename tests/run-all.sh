@@ -104,9 +104,17 @@ for t in tests/tools/*.sh; do
 	run_counted "${t#tests/}" bash "$t"
 done
 
+# lint: on every kernel the VM stage boots (the checkpatch, W=1 and sparse
+# of each: their rules differ between releases)
 if [ -x scripts/lint.sh ] && selected lint; then
-	echo "== lint"
-	run_counted lint scripts/lint.sh
+	# shellcheck disable=SC2086
+	lint_kernels=$({ scripts/kver.sh ${KERNELS:-${KVER:-}}
+		[ -z "${QUICK_KERNELS:-}${SMOKE_KERNELS:-}" ] ||
+			scripts/kver.sh ${QUICK_KERNELS:-} ${SMOKE_KERNELS:-}; } | awk '!seen[$0]++')
+	for k in $lint_kernels; do
+		echo "== lint (kernel $k)"
+		KVER=$k run_counted "lint [$k]" scripts/lint.sh
+	done
 fi
 
 # vm_suite KVER: every selected VM test, each in a fresh VM booting KVER
@@ -148,11 +156,17 @@ vm_suite() {
 		rc=$?
 		record "$name" $rc $(($(date +%s) - s)) "$kver"
 		if [ $rc -ne 0 ]; then
-			sed 's/^/    | /' "$out/harness.log"
+			# the reason first, and lines cut short: CI shows only part
+			# of a long output, and a reply can be 600 characters
+			reason=$(grep -h -m 3 -E '^(FAIL|.*run-vm\.sh: )' "$out/test.log" "$out/harness.log" 2>/dev/null |
+				cut -c1-300)
+			failures[${#failures[@]}-1]+=" (${reason%%$'\n'*})"
+			printf '%s\n' "$reason" | sed 's/^/    reason: /'
+			cut -c1-300 "$out/harness.log" | sed 's/^/    | /'
 			echo "    test log ($out/test.log):"
-			tail -n 25 "$out/test.log" 2>/dev/null | sed 's/^/    | /'
+			tail -n 25 "$out/test.log" 2>/dev/null | cut -c1-240 | sed 's/^/    | /'
 			echo "    console ($out/console.log):"
-			tail -n 25 "$out/console.log" 2>/dev/null | sed 's/^/    | /'
+			tail -n 25 "$out/console.log" 2>/dev/null | cut -c1-240 | sed 's/^/    | /'
 		fi
 		rm -f "$out"/*.img
 	done
@@ -195,7 +209,8 @@ fi
 echo
 echo "total time $(($(date +%s) - t0)) s"
 if [ ${#failures[@]} -gt 0 ]; then
-	echo "failed: ${failures[*]}"
+	echo "failed:"
+	printf '  %s\n' "${failures[@]}"
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
