@@ -25,6 +25,18 @@ echo 0 > /proc/sys/kernel/printk_ratelimit 2>/dev/null
 echo 60 > /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
 cd "$CS_REPO" || exit 1
 export CS_REPO CS_KVER CS_BOOT CS_RESULTS=/results
+# Nothing may be cached through fscache before the test starts: a host root
+# mounted with a caching 9p mode (cache=loose is one on 6.1) would put every
+# host file the test opens into the cache under test.
+if [ -r /proc/fs/fscache/volumes ] && [ "$(wc -l < /proc/fs/fscache/volumes)" -gt 2 ]; then
+	echo "stage2: fscache volumes exist before the test (the host root is cached?):" > /dev/kmsg
+	cat /proc/fs/fscache/volumes > /dev/kmsg
+	echo "FAIL: fscache volumes before the test started" >> /results/test.log
+	cat /proc/fs/fscache/volumes >> /results/test.log
+	echo 125 > /results/rc.$CS_BOOT
+	sync
+	busybox reboot -f
+fi
 echo "stage2: running $CS_SCRIPT (boot $CS_BOOT)" > /dev/kmsg
 (
 	set -o pipefail
