@@ -117,6 +117,9 @@ static int cachestore_commit_locked(struct cachestore_cache *cache)
 	ret = cachestore_reclaim(cache);
 	if (!ret && !cache->withdrawing)
 		ret = cachestore_cull(cache);
+	WRITE_ONCE(cache->cull_more, ret > 0);
+	if (ret > 0)
+		ret = 0;
 	if (!ret)
 		ret = csf_commit(cache->fs);
 	held = csf_frees_held(cache->fs);
@@ -165,8 +168,10 @@ static void cachestore_commit_worker(struct work_struct *work)
 			     commit_work);
 
 	cachestore_commit(cache);
+	/* a cull in progress goes on at once, in its next round */
 	if (!cache->withdrawing && !cache->dead)
 		queue_delayed_work(cache->commit_wq, &cache->commit_work,
+				   READ_ONCE(cache->cull_more) ? 0 :
 				   msecs_to_jiffies(cache->commit_ms));
 }
 
@@ -200,8 +205,10 @@ int cachestore_add_cache(struct cachestore_cache *cache)
 		fscache_relinquish_cache(fcache);
 		return ret;
 	}
-	queue_delayed_work(cache->commit_wq, &cache->commit_work,
-			   msecs_to_jiffies(cache->commit_ms));
+	/* the first commit at once: it starts culling if the cache is bound
+	 * below the cull mark
+	 */
+	queue_delayed_work(cache->commit_wq, &cache->commit_work, 0);
 	pr_info("cachestore %s: cache on %pg in service\n", cache->tag,
 		cache->bdev);
 	return 0;

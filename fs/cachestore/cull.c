@@ -2,13 +2,26 @@
 /*
  * cachestore: space management inside the kernel, no daemon.
  *
- * When free blocks or free object slots fall below the cull mark (cull=,
- * default 7 %), the least recently used objects that no netfs is using are
- * deleted until both are back above the run mark (run=, default 10 %).
+ * When free blocks fall below their cull mark (bcull=, default 7 %) or free
+ * object slots below theirs (fcull=, default 7 %), the least recently used
+ * objects that no netfs is using are deleted until both are back at their
+ * run marks (brun=, frun=, default 10 %).  Below a stop mark (bstop=,
+ * fstop=, default 3 %) new allocations fail at once (a write of new blocks
+ * or the creation of an object: ENOBUFS to the netfs, counted in fscache's
+ * NoSpace line) while culling makes room.  The meanings and defaults are
+ * cachefilesd's.
  * Victims come from the LRU list threaded through the object records, so the
  * work is proportional to what is evicted, not to the size of the cache.
  * Their storage is freed by csf_reclaim() in bounded steps and becomes
  * reusable only after the commit that frees it (see cachestore_commit()).
+ *
+ * Culling starts when the cache is bound below the cull mark and as soon as
+ * an allocation leaves it there (cachestore_space_check()), not at the next
+ * commit interval.  It runs in rounds of CACHESTORE_CULL_ROUND victims, one
+ * per commit, back to back until the run mark is reached (the commit worker
+ * requeues itself at once after a full round); within a round the cache
+ * lock is released after every batch, so a reader or writer waits for one
+ * batch at most, never for a round.
  */
 #include "internal.h"
 #include "trace.h"
@@ -25,15 +38,68 @@ static bool cachestore_cull_skip(void *priv, u32 objid)
 	return xa_load(&cache->live, objid);
 }
 
-static bool cachestore_below(const struct csf_statfs *st, unsigned int pct)
+static bool cachestore_blocks_below(const struct csf_statfs *st,
+				    unsigned int pct)
+{
+	return st->free_blocks * 100 < st->data_blocks * pct;
+}
+
+static bool cachestore_slots_below(const struct csf_statfs *st,
+				   unsigned int pct)
 {
 	u64 used_slots = (u64)st->live_objects + st->dying_objects;
 
-	return st->free_blocks * 100 < st->data_blocks * pct ||
-	       (st->max_objects - used_slots) * 100 < (u64)st->max_objects * pct;
+	return (st->max_objects - used_slots) * 100 <
+	       (u64)st->max_objects * pct;
 }
 
-/* Called with cache->lock held, from the commit worker. */
+/* Below the cull marks (cull: true) or not yet at the run marks (false)? */
+static bool cachestore_below(struct cachestore_cache *cache,
+			     const struct csf_statfs *st, bool cull)
+{
+	return cachestore_blocks_below(st, cull ? cache->bmark.cull :
+						  cache->bmark.run) ||
+	       cachestore_slots_below(st, cull ? cache->fmark.cull :
+						 cache->fmark.run);
+}
+
+/*
+ * Called with cache->lock held, before an allocation: below the stop mark
+ * of blocks (@slots false) or of object slots, it must fail at once.
+ */
+bool cachestore_at_stop(struct cachestore_cache *cache, bool slots)
+{
+	struct csf_statfs st;
+
+	lockdep_assert_held(&cache->lock);
+	if (csf_statfs(cache->fs, &st))
+		return false;	/* the allocation itself reports it */
+	return slots ? cachestore_slots_below(&st, cache->fmark.stop) :
+		       cachestore_blocks_below(&st, cache->bmark.stop);
+}
+
+/*
+ * Called with cache->lock held, after an allocation: start culling at once
+ * if it left the cache below the cull mark.
+ */
+void cachestore_space_check(struct cachestore_cache *cache)
+{
+	struct csf_statfs st;
+
+	lockdep_assert_held(&cache->lock);
+	if (cache->culling || cache->dead || csf_statfs(cache->fs, &st))
+		return;
+	if (cachestore_below(cache, &st, true))
+		cachestore_kick_commit(cache);
+}
+
+/*
+ * Called with cache->lock held, from the commit worker; drops and retakes
+ * it between batches.  Returns 1 when a full round left the cache below the
+ * run mark (the worker goes on at once), 0 when culling is done or nothing
+ * culled can be culled now (every object left in use: try again at the
+ * next commit interval), or -errno.
+ */
 int cachestore_cull(struct cachestore_cache *cache)
 {
 	u32 ids[CACHESTORE_CULL_BATCH], culled = 0;
@@ -45,11 +111,13 @@ int cachestore_cull(struct cachestore_cache *cache)
 	if (ret)
 		return ret;
 	if (!cache->culling) {
-		if (!cachestore_below(&st, cache->cull_pct))
+		if (!cachestore_below(cache, &st, true))
 			return 0;
 		cache->culling = true;
-		pr_info("cachestore %s: culling (%llu of %llu blocks free)\n",
-			cache->tag, st.free_blocks, st.data_blocks);
+		pr_info("cachestore %s: culling (%llu of %llu blocks, %u of %u object slots free)\n",
+			cache->tag, st.free_blocks, st.data_blocks,
+			st.max_objects - st.live_objects - st.dying_objects,
+			st.max_objects);
 	}
 
 	while (culled < CACHESTORE_CULL_ROUND) {
@@ -60,7 +128,7 @@ int cachestore_cull(struct cachestore_cache *cache)
 		ret = csf_statfs(cache->fs, &st);
 		if (ret)
 			return ret;
-		if (!cachestore_below(&st, cache->run_pct)) {
+		if (!cachestore_below(cache, &st, false)) {
 			cache->culling = false;
 			break;
 		}
@@ -69,7 +137,7 @@ int cachestore_cull(struct cachestore_cache *cache)
 		if (n < 0)
 			return cachestore_meta_fatal(cache, n, "cull pick");
 		if (!n)
-			break;	/* everything left is in use */
+			return 0;	/* everything left is in use */
 		for (i = 0; i < n; i++) {
 			struct csf_obj_info *info = &cache->cull_info;
 
@@ -91,8 +159,16 @@ int cachestore_cull(struct cachestore_cache *cache)
 			atomic64_inc(&cache->stats.culls);
 			fscache_count_culled();
 		}
+		/* let readers and writers in between batches */
+		mutex_unlock(&cache->lock);
+		cond_resched();
+		mutex_lock(&cache->lock);
+		if (cache->dead)
+			return -EIO;
+		if (cache->withdrawing)
+			return 0;
 	}
-	return 0;
+	return cache->culling ? 1 : 0;
 }
 
 /* Called with cache->lock held: free storage of deleted or invalidated

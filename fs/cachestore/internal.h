@@ -90,8 +90,12 @@ struct cachestore_cache {
 
 	/* culling (cull.c), under lock */
 	struct xarray		live;		/* objid -> object in use */
-	unsigned int		cull_pct, run_pct;
+	/* marks, in % free: blocks (b) and object slots (f), as cachefilesd's */
+	struct cachestore_marks {
+		unsigned int	run, cull, stop;
+	} bmark, fmark;
 	bool			culling;
+	bool			cull_more;	/* a full round: go on at once */
 	struct csf_obj_info	cull_info;
 	bool			withdrawing;
 	bool			vol_full_logged; /* under lock, see volume.c */
@@ -194,6 +198,8 @@ void cachestore_io_end(struct cachestore_cache *cache, unsigned int era);
 u64 cachestore_now(void);
 
 /* cull.c */
+void cachestore_space_check(struct cachestore_cache *cache);
+bool cachestore_at_stop(struct cachestore_cache *cache, bool slots);
 int cachestore_cull(struct cachestore_cache *cache);
 int cachestore_reclaim(struct cachestore_cache *cache);
 

@@ -9,9 +9,11 @@
  * "cachestore"), commit=MS (journal commit interval, default 1000),
  * discard / nodiscard (discard freed blocks; default on when supported),
  * rbufs=N (granule read buffers for page-at-a-time readers; default 64,
- * 0 turns them off), cull=PCT and run=PCT (start culling when free blocks or
- * object slots fall below cull%, stop when both are above run%; default
- * 7 and 10).
+ * 0 turns them off), and the culling marks of cachefilesd, in % free:
+ * brun=, bcull=, bstop= for blocks and frun=, fcull=, fstop= for object
+ * slots (defaults 10, 7 and 3; stop < cull < run < 100; see cull.c).
+ * cull=PCT and run=PCT set the cull and run marks of both; a stop mark not
+ * given explicitly is lowered below a cull mark set under it.
  */
 #include <linux/module.h>
 #include <linux/fs.h>
@@ -25,7 +27,8 @@
 
 enum {
 	opt_tag, opt_commit, opt_discard, opt_nodiscard, opt_rbufs, opt_cull,
-	opt_run, opt_err
+	opt_run, opt_brun, opt_bcull, opt_bstop, opt_frun, opt_fcull,
+	opt_fstop, opt_err
 };
 
 static const match_table_t cachestore_tokens = {
@@ -36,13 +39,33 @@ static const match_table_t cachestore_tokens = {
 	{ opt_rbufs, "rbufs=%u" },
 	{ opt_cull, "cull=%u" },
 	{ opt_run, "run=%u" },
+	{ opt_brun, "brun=%u" },
+	{ opt_bcull, "bcull=%u" },
+	{ opt_bstop, "bstop=%u" },
+	{ opt_frun, "frun=%u" },
+	{ opt_fcull, "fcull=%u" },
+	{ opt_fstop, "fstop=%u" },
 	{ opt_err, NULL },
 };
 
+/* Check stop < cull < run < 100 for one set of marks. */
+static int cachestore_check_marks(const struct cachestore_marks *m, char kind)
+{
+	if (m->stop < m->cull && m->cull < m->run && m->run < 100)
+		return 0;
+	pr_err("cachestore: %cstop (%u) < %ccull (%u) < %crun (%u) < 100 does not hold\n",
+	       kind, m->stop, kind, m->cull, kind, m->run);
+	return -EINVAL;
+}
+
 static int cachestore_parse_options(struct cachestore_cache *cache, char *data)
 {
+	/* explicit marks, -1 unset: [0] blocks, [1] slots; run, cull, stop */
+	int mark[2][3] = { { -1, -1, -1 }, { -1, -1, -1 } };
+	int both[2] = { -1, -1 };	/* run=, cull= */
+	struct cachestore_marks *m[2] = { &cache->bmark, &cache->fmark };
 	substring_t args[MAX_OPT_ARGS];
-	int n, token;
+	int n, i, token;
 	char *p;
 
 	while ((p = strsep(&data, ",")) != NULL) {
@@ -81,24 +104,44 @@ static int cachestore_parse_options(struct cachestore_cache *cache, char *data)
 			break;
 		case opt_cull:
 		case opt_run:
-			if (match_int(&args[0], &n) || n < 1 || n > 90) {
-				pr_err("cachestore: cull= and run= take 1 to 90 (%%)\n");
+		case opt_brun:
+		case opt_bcull:
+		case opt_bstop:
+		case opt_frun:
+		case opt_fcull:
+		case opt_fstop:
+			if (match_int(&args[0], &n) || n < 0 || n > 99) {
+				pr_err("cachestore: \"%s\": the marks take 0 to 99 (%%)\n",
+				       p);
 				return -EINVAL;
 			}
-			if (token == opt_cull)
-				cache->cull_pct = n;
+			if (token == opt_run || token == opt_cull)
+				both[token == opt_cull] = n;
+			else if (token <= opt_bstop)
+				mark[0][token - opt_brun] = n;
 			else
-				cache->run_pct = n;
+				mark[1][token - opt_frun] = n;
 			break;
 		default:
 			pr_err("cachestore: unknown mount option \"%s\"\n", p);
 			return -EINVAL;
 		}
 	}
-	if (cache->run_pct <= cache->cull_pct) {
-		pr_err("cachestore: run= (%u) must be above cull= (%u)\n",
-		       cache->run_pct, cache->cull_pct);
-		return -EINVAL;
+	for (i = 0; i < 2; i++) {
+		if (both[0] >= 0)
+			m[i]->run = both[0];
+		if (both[1] >= 0)
+			m[i]->cull = both[1];
+		if (mark[i][0] >= 0)
+			m[i]->run = mark[i][0];
+		if (mark[i][1] >= 0)
+			m[i]->cull = mark[i][1];
+		if (mark[i][2] >= 0)
+			m[i]->stop = mark[i][2];
+		else if (m[i]->stop >= m[i]->cull && m[i]->cull)
+			m[i]->stop = m[i]->cull - 1;
+		if (cachestore_check_marks(m[i], i ? 'f' : 'b'))
+			return -EINVAL;
 	}
 	return 0;
 }
@@ -212,8 +255,8 @@ static int cachestore_fill_super(struct super_block *sb, void *data, int silent)
 	cache->commit_ms = 1000;
 	cache->max_rbufs = 64;
 	cache->max_wb_pages = 1024;
-	cache->cull_pct = 7;
-	cache->run_pct = 10;
+	cache->bmark = (struct cachestore_marks){ .run = 10, .cull = 7, .stop = 3 };
+	cache->fmark = cache->bmark;
 	xa_init(&cache->live);
 	cache->discard = true;
 	mutex_init(&cache->lock);
