@@ -16,7 +16,7 @@
  * reusable only after the commit that frees it (see cachestore_commit()).
  *
  * Culling starts when the cache is bound below the cull mark and as soon as
- * an allocation leaves it there (cachestore_space_check()), not at the next
+ * an allocation finds it there (cachestore_space_gate()), not at the next
  * commit interval.  It runs in rounds of CACHESTORE_CULL_ROUND victims, one
  * per commit, back to back until the run mark is reached (the commit worker
  * requeues itself at once after a full round); within a round the cache
@@ -64,33 +64,22 @@ static bool cachestore_below(struct cachestore_cache *cache,
 }
 
 /*
- * Called with cache->lock held, before an allocation: below the stop mark
- * of blocks (@slots false) or of object slots, it must fail at once.
+ * Called with cache->lock held, before an allocation of blocks (@slots
+ * false) or of an object slot: one look at the counts starts culling at
+ * once if the cache is below a cull mark, and tells whether it is below the
+ * stop mark of what is allocated, where the allocation must fail.
  */
-bool cachestore_at_stop(struct cachestore_cache *cache, bool slots)
+bool cachestore_space_gate(struct cachestore_cache *cache, bool slots)
 {
 	struct csf_statfs st;
 
 	lockdep_assert_held(&cache->lock);
-	if (csf_statfs(cache->fs, &st))
+	if (cache->dead || csf_statfs(cache->fs, &st))
 		return false;	/* the allocation itself reports it */
+	if (!cache->culling && cachestore_below(cache, &st, true))
+		cachestore_kick_commit(cache);
 	return slots ? cachestore_slots_below(&st, cache->fmark.stop) :
 		       cachestore_blocks_below(&st, cache->bmark.stop);
-}
-
-/*
- * Called with cache->lock held, after an allocation: start culling at once
- * if it left the cache below the cull mark.
- */
-void cachestore_space_check(struct cachestore_cache *cache)
-{
-	struct csf_statfs st;
-
-	lockdep_assert_held(&cache->lock);
-	if (cache->culling || cache->dead || csf_statfs(cache->fs, &st))
-		return;
-	if (cachestore_below(cache, &st, true))
-		cachestore_kick_commit(cache);
 }
 
 /*

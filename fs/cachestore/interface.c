@@ -91,7 +91,7 @@ static bool cachestore_lookup_cookie(struct fscache_cookie *cookie)
 						 cookie->aux_len,
 						 cookie->object_size, &gen);
 		}
-	} else if (ret == -ENOENT && cachestore_at_stop(cache, true)) {
+	} else if (ret == -ENOENT && cachestore_space_gate(cache, true)) {
 		ret = -ENOSPC;	/* below fstop: no new objects while culling */
 	} else if (ret == -ENOENT) {
 		ret = csf_obj_create(cache->fs, volume->vid,
@@ -99,10 +99,8 @@ static bool cachestore_lookup_cookie(struct fscache_cookie *cookie)
 				     fscache_get_aux(cookie), cookie->aux_len,
 				     cookie->object_size, object->stamp,
 				     &objid, &gen);
-		if (!ret) {
+		if (!ret)
 			atomic64_inc(&cache->stats.creates);
-			cachestore_space_check(cache);	/* object slots */
-		}
 	}
 	if (ret && !cache->dead)
 		cachestore_meta_error(cache, ret, "looking up an object");

@@ -198,8 +198,7 @@ void cachestore_io_end(struct cachestore_cache *cache, unsigned int era);
 u64 cachestore_now(void);
 
 /* cull.c */
-void cachestore_space_check(struct cachestore_cache *cache);
-bool cachestore_at_stop(struct cachestore_cache *cache, bool slots);
+bool cachestore_space_gate(struct cachestore_cache *cache, bool slots);
 int cachestore_cull(struct cachestore_cache *cache);
 int cachestore_reclaim(struct cachestore_cache *cache);
 

@@ -249,14 +249,11 @@ static int cachestore_write(struct netfs_cache_resources *cres,
 		ret = cachestore_set_size(cache, object, start_pos + len);
 	else
 		ret = 0;
-	if (!ret && cachestore_at_stop(cache, false))
+	if (!ret && cachestore_space_gate(cache, false))
 		ret = -ENOSPC;	/* below bstop: refused while culling runs */
-	if (!ret) {
+	if (!ret)
 		ret = cachestore_map(cache, object, page, npages, true,
 				     io->runs, cap);
-		if (ret >= 0)
-			cachestore_space_check(cache);
-	}
 	if (ret >= 0) {
 		io->objid = object->objid;
 		io->gen = object->gen;
