@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cachestore: metadata I/O for the format library (struct csf_dev_ops) over
- * the bound block device.  Synchronous: the library calls these under
- * cache->lock and waits.
+ * the bound block device.  The library calls these under cache->lock; all
+ * but write_start wait for their I/O.
  */
 #include <linux/bio.h>
 #include <linux/mm.h>
@@ -68,10 +68,84 @@ static int cachestore_dev_write(void *priv, u64 blk, u32 count,
 				  count, (void *)buf);
 }
 
+/*
+ * Started metadata writes (csf_dev_ops.write_start): the journal blocks of a
+ * commit, the home blocks of a checkpoint.  Adjacent blocks go into one bio
+ * (a commit's ring blocks are contiguous), and every bio is in flight
+ * together instead of one synchronous write per block; flush() waits for
+ * them all.  Built and waited for under cache->lock, as the library runs.
+ */
+static void cachestore_meta_end_io(struct bio *bio)
+{
+	struct cachestore_cache *cache = bio->bi_private;
+
+	if (bio->bi_status)
+		cmpxchg(&cache->meta_error, 0,
+			blk_status_to_errno(bio->bi_status));
+	bio_put(bio);
+	if (atomic_dec_and_test(&cache->meta_pending))
+		wake_up_all(&cache->meta_wait);
+}
+
+static void cachestore_meta_submit(struct cachestore_cache *cache)
+{
+	struct bio *bio = cache->meta_bio;
+
+	if (!bio)
+		return;
+	cache->meta_bio = NULL;
+	atomic_inc(&cache->meta_pending);
+	submit_bio(bio);
+}
+
+static int cachestore_dev_write_start(void *priv, u64 blk, u32 count,
+				      const void *buf)
+{
+	struct cachestore_cache *cache = priv;
+	const u8 *p = buf;
+
+	if (cache->dead)
+		return -EIO;
+	if (offset_in_page(p))
+		return -EINVAL;
+	for (; count; count--, blk++, p += CSF_BLOCK_SIZE) {
+		struct page *pg = cachestore_buf_page((void *)p);
+
+		if (cache->meta_bio && blk == cache->meta_next &&
+		    bio_add_page(cache->meta_bio, pg, CSF_BLOCK_SIZE, 0) ==
+		    CSF_BLOCK_SIZE) {
+			cache->meta_next++;
+			continue;
+		}
+		cachestore_meta_submit(cache);
+		cache->meta_bio = bio_alloc(cache->bdev, BIO_MAX_VECS,
+					    REQ_OP_WRITE | REQ_SYNC, GFP_NOIO);
+		cache->meta_bio->bi_iter.bi_sector =
+			blk << (CSF_BLOCK_SHIFT - SECTOR_SHIFT);
+		cache->meta_bio->bi_private = cache;
+		cache->meta_bio->bi_end_io = cachestore_meta_end_io;
+		__bio_add_page(cache->meta_bio, pg, CSF_BLOCK_SIZE, 0);
+		cache->meta_next = blk + 1;
+	}
+	return 0;
+}
+
+/* Wait for every started metadata write; their first error, or 0. */
+int cachestore_meta_wait(struct cachestore_cache *cache)
+{
+	cachestore_meta_submit(cache);
+	wait_event(cache->meta_wait, !atomic_read(&cache->meta_pending));
+	return xchg(&cache->meta_error, 0);
+}
+
 static int cachestore_dev_flush(void *priv)
 {
 	struct cachestore_cache *cache = priv;
+	int ret;
 
+	ret = cachestore_meta_wait(cache);
+	if (ret)
+		return ret;
 	if (cache->dead)
 		return -EIO;
 	return blkdev_issue_flush(cache->bdev);
@@ -102,6 +176,7 @@ static int cachestore_dev_discard(void *priv, u64 blk, u64 count)
 const struct csf_dev_ops cachestore_dev_ops = {
 	.read		= cachestore_dev_read,
 	.write		= cachestore_dev_write,
+	.write_start	= cachestore_dev_write_start,
 	.flush		= cachestore_dev_flush,
 	.zero		= cachestore_dev_zero,
 	.discard	= cachestore_dev_discard,

@@ -161,6 +161,29 @@ int cachestore_commit(struct cachestore_cache *cache)
 	return ret;
 }
 
+/*
+ * Make durable a change made in transaction @seq (csf_txn_seq() under
+ * cache->lock when it was made).  Callers that wait for a commit together
+ * share one: whoever gets the commit lock after a commit that took @seq
+ * along has nothing left to do.
+ */
+int cachestore_commit_seq(struct cachestore_cache *cache, u64 seq)
+{
+	bool done;
+	int ret = 0;
+
+	mutex_lock(&cache->commit_lock);
+	mutex_lock(&cache->lock);
+	done = csf_txn_seq(cache->fs) > seq;
+	mutex_unlock(&cache->lock);
+	if (!done)
+		ret = cachestore_commit_locked(cache);
+	else
+		atomic64_inc(&cache->stats.commits_shared);
+	mutex_unlock(&cache->commit_lock);
+	return ret;
+}
+
 static void cachestore_commit_worker(struct work_struct *work)
 {
 	struct cachestore_cache *cache =

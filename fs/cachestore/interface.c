@@ -317,6 +317,7 @@ int cachestore_prepare_modify(struct cachestore_cache *cache,
 			      struct cachestore_object *object)
 {
 	u32 objid, gen;
+	u64 seq = 0;
 	int ret = 0;
 
 	mutex_lock(&cache->lock);
@@ -333,11 +334,12 @@ int cachestore_prepare_modify(struct cachestore_cache *cache,
 					    csf_obj_set_dirty(cache->fs, objid,
 							      gen, true),
 					    "marking an object dirty");
+	seq = csf_txn_seq(cache->fs);
 	mutex_unlock(&cache->lock);
 	if (ret)
 		return ret;
 	/* The running transaction holds the mark: commit it, and wait. */
-	ret = cachestore_commit(cache);
+	ret = cachestore_commit_seq(cache, seq);
 	if (ret)
 		return ret;
 	mutex_lock(&cache->lock);

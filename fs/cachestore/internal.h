@@ -42,7 +42,7 @@ struct cachestore_stats {
 	atomic64_t read_pages, read_hit_pages, read_miss_pages;
 	atomic64_t write_pages, write_fail_pages, stale;
 	atomic64_t invalidates, deletes, resizes, culls;
-	atomic64_t commits, commit_errors, io_errors;
+	atomic64_t commits, commits_shared, commit_errors, io_errors;
 	atomic64_t rbuf_fills, rbuf_hit_pages;
 };
 
@@ -67,6 +67,13 @@ struct cachestore_cache {
 	atomic_t		io_era_count[2];
 	unsigned int		io_era;		/* under lock */
 	wait_queue_head_t	io_wait;
+
+	/* metadata writes started by the library (bdev.c), under lock */
+	struct bio		*meta_bio;	/* being built */
+	u64			meta_next;	/* the block after its last */
+	atomic_t		meta_pending;	/* bios in flight */
+	int			meta_error;	/* their first error */
+	wait_queue_head_t	meta_wait;
 
 	struct delayed_work	commit_work;
 	struct workqueue_struct	*wq;		/* I/O completion */
@@ -180,12 +187,14 @@ struct cachestore_io {
 extern const struct csf_dev_ops cachestore_dev_ops;
 int cachestore_bdev_rw(struct block_device *bdev, blk_opf_t opf, u64 blk,
 		       u32 count, void *buf);
+int cachestore_meta_wait(struct cachestore_cache *cache);
 
 /* cache.c */
 void cachestore_init_cache(struct cachestore_cache *cache);
 int cachestore_add_cache(struct cachestore_cache *cache);
 void cachestore_withdraw_cache(struct cachestore_cache *cache);
 int cachestore_commit(struct cachestore_cache *cache);
+int cachestore_commit_seq(struct cachestore_cache *cache, u64 seq);
 void cachestore_kick_commit(struct cachestore_cache *cache);
 void cachestore_io_error(struct cachestore_cache *cache, int err,
 			 const char *what);

@@ -152,7 +152,7 @@ static const char *const cachestore_stat_names[] = {
 	"read_pages", "read_hit_pages", "read_miss_pages",
 	"write_pages", "write_fail_pages", "stale",
 	"invalidates", "deletes", "resizes", "culls",
-	"commits", "commit_errors", "io_errors",
+	"commits", "commits_shared", "commit_errors", "io_errors",
 	"rbuf_fills", "rbuf_hit_pages",
 };
 
@@ -268,6 +268,7 @@ static int cachestore_fill_super(struct super_block *sb, void *data, int silent)
 	INIT_LIST_HEAD(&cache->object_list);
 	INIT_LIST_HEAD(&cache->volumes);
 	init_waitqueue_head(&cache->io_wait);
+	init_waitqueue_head(&cache->meta_wait);
 	cachestore_init_cache(cache);
 
 	ret = cachestore_parse_options(cache, data);
@@ -355,6 +356,8 @@ static void cachestore_kill_sb(struct super_block *sb)
 		cachestore_wb_drain(cache);
 		if (cache->fs)
 			csf_close(cache->fs);
+		/* the library waits for what it starts before it returns */
+		WARN_ON_ONCE(cache->meta_bio || atomic_read(&cache->meta_pending));
 		if (cache->wq)
 			destroy_workqueue(cache->wq);
 		if (cache->commit_wq)

@@ -80,6 +80,52 @@ static int csf_memdev_write(void *priv, u64 blk, u32 count, const void *buf)
 	return 0;
 }
 
+/*
+ * As the kernel's: the data is taken now (the volatile cache above decides
+ * when it is durable), and the buffer is remembered so that the next flush
+ * can check that the library kept its promise not to touch it until then.
+ */
+static int csf_memdev_write_start(void *priv, u64 blk, u32 count,
+				  const void *buf)
+{
+	struct csf_memdev *m = priv;
+	u32 i;
+	int ret = csf_memdev_write(priv, blk, count, buf);
+
+	if (ret)
+		return ret;
+	for (i = 0; i < count; i++) {
+		const u8 *p = (const u8 *)buf + (size_t)i * CSF_BLOCK_SIZE;
+
+		if (m->nstarted == m->capstarted) {
+			m->capstarted = m->capstarted ? m->capstarted * 2 : 256;
+			m->started = realloc(m->started,
+					     sizeof(*m->started) * m->capstarted);
+			if (!m->started)
+				abort();
+		}
+		m->started[m->nstarted].buf = p;
+		m->started[m->nstarted].blk = blk + i;
+		m->started[m->nstarted].hash = csf_xxh64(p, CSF_BLOCK_SIZE, 0);
+		m->nstarted++;
+	}
+	return 0;
+}
+
+static void csf_memdev_check_started(struct csf_memdev *m)
+{
+	u32 k;
+
+	for (k = 0; k < m->nstarted; k++)
+		if (csf_xxh64(m->started[k].buf, CSF_BLOCK_SIZE, 0) !=
+		    m->started[k].hash) {
+			fprintf(stderr, "csf_memdev: block %llu: its buffer changed between write_start and the flush\n",
+				(unsigned long long)m->started[k].blk);
+			abort();
+		}
+	m->nstarted = 0;
+}
+
 static void csf_memdev_apply(struct csf_memdev *m)
 {
 	u32 k;
@@ -96,6 +142,7 @@ static int csf_memdev_flush(void *priv)
 {
 	struct csf_memdev *m = priv;
 
+	csf_memdev_check_started(m);	/* even if the flush fails */
 	if (!m->dead && m->fail_flush >= 0 && m->fail_flush-- == 0) {
 		if (m->fail_flush_off <= 0) {
 			u32 drop = (u32)-m->fail_flush_off;
@@ -143,6 +190,7 @@ static int csf_memdev_discard(void *priv, u64 blk, u64 count)
 static const struct csf_dev_ops csf_memdev_ops = {
 	.read = csf_memdev_read,
 	.write = csf_memdev_write,
+	.write_start = csf_memdev_write_start,
 	.flush = csf_memdev_flush,
 	.zero = csf_memdev_zero,
 	.discard = csf_memdev_discard,
@@ -178,6 +226,7 @@ void csf_memdev_free(struct csf_memdev *m)
 	for (k = 0; k < m->npend; k++)
 		free(m->pend[k].data);
 	free(m->pend);
+	free(m->started);
 	free(m->disk);
 	free(m);
 }
@@ -228,6 +277,7 @@ void csf_memdev_revive(struct csf_memdev *m)
 	for (k = 0; k < m->npend; k++)
 		free(m->pend[k].data);
 	m->npend = 0;
+	m->nstarted = 0;
 	m->dead = false;
 	m->fail_after = -1;
 	m->fail_flush = -1;

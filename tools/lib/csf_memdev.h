@@ -35,6 +35,16 @@ struct csf_memdev {
 	bool dead;
 	u64 nwrites, nflushes, nreads;
 	u64 read_errors_at;	/* 0: none; else fail reads of this block + 1 */
+	/*
+	 * Writes started (csf_dev_ops.write_start) since the last flush: the
+	 * library must leave their buffers unchanged until then, which every
+	 * flush checks (a changed buffer aborts the program with a message).
+	 */
+	struct csf_memdev_s {
+		const void *buf;
+		u64 blk, hash;
+	} *started;
+	u32 nstarted, capstarted;
 };
 
 struct csf_memdev *csf_memdev_new(u64 nblocks, bool volatile_cache);

@@ -65,7 +65,16 @@ struct csf_dev_ops {
 	/* Read/write @count 4 KiB blocks at device block @blk. 0 or -errno. */
 	int (*read)(void *priv, u64 blk, u32 count, void *buf);
 	int (*write)(void *priv, u64 blk, u32 count, const void *buf);
-	/* Make every completed write durable. */
+	/*
+	 * Optional: start writing @count blocks from @buf and return at once.
+	 * The next flush() waits for every write started, reports the first
+	 * error among them, then makes them durable; @buf stays unchanged
+	 * until then.  NULL: write() is used.  Started writes may reach the
+	 * device in any order, so the library starts only writes that no
+	 * other write before the next flush depends on.
+	 */
+	int (*write_start)(void *priv, u64 blk, u32 count, const void *buf);
+	/* Make every completed (and started) write durable. */
 	int (*flush)(void *priv);
 	/* Optional: make blocks read as zero (NULL: write zero blocks). */
 	int (*zero)(void *priv, u64 blk, u64 count);
@@ -262,6 +271,16 @@ void csf_buf_ckpt_done(struct csf_fs *fs);
 int csf_buf_install(struct csf_fs *fs, u64 blkno, const void *img);
 
 /* csf_journal.c */
+/*
+ * The sequence number the running transaction will commit under.  A change
+ * made now is durable once csf_txn_seq() has moved past this value (a
+ * commit of an empty transaction does not move it: nothing needed writing).
+ */
+static inline u64 csf_txn_seq(const struct csf_fs *fs)
+{
+	return fs->head_seq;
+}
+
 int csf_commit(struct csf_fs *fs);
 int csf_checkpoint(struct csf_fs *fs);
 void csf_abort(struct csf_fs *fs);

@@ -351,7 +351,13 @@ int csf_buf_write_home(struct csf_fs *fs, u64 seq)
 		if (seq)
 			csf_blk_seal(b->data, csf_buf_type(b), b->blkno, seq);
 		fs->stats.writes++;
-		ret = fs->dev.ops->write(fs->dev.priv, b->blkno, 1, b->data);
+		/* the caller flushes next, which waits for started writes */
+		if (fs->dev.ops->write_start)
+			ret = fs->dev.ops->write_start(fs->dev.priv, b->blkno,
+						       1, b->data);
+		else
+			ret = fs->dev.ops->write(fs->dev.priv, b->blkno, 1,
+						 b->data);
 		if (ret)
 			return ret;
 	}

@@ -30,6 +30,9 @@ static u64 csf_ring_used(const struct csf_fs *fs)
 
 static int csf_io_fail(struct csf_fs *fs, int ret)
 {
+	/* no write started may outlive the call that started it */
+	if (fs->dev.ops->write_start)
+		fs->dev.ops->flush(fs->dev.priv);
 	if (!fs->error)
 		fs->error = ret;
 	csf_err("I/O error %d, cache is now read-only\n", ret);
@@ -313,10 +316,21 @@ int csf_journal_replay(struct csf_fs *fs, bool write)
 	return ret;
 }
 
-static int csf_write_blk(struct csf_fs *fs, u64 pos, const void *data)
+/*
+ * Write one ring block.  With @start the write may only be started (see
+ * csf_dev_ops.write_start): @data must then stay as it is until the next
+ * csf_flush(), which waits for it.
+ */
+static int csf_write_blk(struct csf_fs *fs, u64 pos, const void *data,
+			 bool start)
 {
+	const struct csf_dev_ops *ops = fs->dev.ops;
+
 	fs->stats.writes++;
-	return fs->dev.ops->write(fs->dev.priv, csf_ring_blk(fs, pos), 1, data);
+	if (start && ops->write_start)
+		return ops->write_start(fs->dev.priv, csf_ring_blk(fs, pos), 1,
+					data);
+	return ops->write(fs->dev.priv, csf_ring_blk(fs, pos), 1, data);
 }
 
 /*
@@ -361,7 +375,8 @@ int csf_commit(struct csf_fs *fs)
 							   txn)->blkno);
 		csf_blk_seal(d, CSF_T_JDESC, csf_ring_blk(fs, pos), seq);
 		h = csf_xxh64(d, CSF_BLOCK_SIZE, h);
-		ret = csf_write_blk(fs, pos, d);
+		/* the scratch block is reused for the next descriptor */
+		ret = csf_write_blk(fs, pos, d, k == ndesc - 1);
 		if (ret)
 			return csf_io_fail(fs, ret);
 		pos = csf_ring_next(fs, pos);
@@ -371,7 +386,7 @@ int csf_commit(struct csf_fs *fs)
 
 			csf_blk_seal(b->data, t, b->blkno, seq);
 			h = csf_xxh64(b->data, CSF_BLOCK_SIZE, h);
-			ret = csf_write_blk(fs, pos, b->data);
+			ret = csf_write_blk(fs, pos, b->data, true);
 			if (ret)
 				return csf_io_fail(fs, ret);
 			pos = csf_ring_next(fs, pos);
@@ -389,7 +404,7 @@ int csf_commit(struct csf_fs *fs)
 		c->nr_desc = cpu_to_le32(ndesc);
 		c->txn_csum = cpu_to_le64(h);
 		csf_blk_seal(c, CSF_T_JCOMMIT, csf_ring_blk(fs, pos), seq);
-		ret = csf_write_blk(fs, pos, c);
+		ret = csf_write_blk(fs, pos, c, true);
 		if (!ret)
 			ret = csf_flush(fs);
 		if (ret)
