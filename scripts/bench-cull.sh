@@ -37,7 +37,7 @@ for n in $NS; do
 	rm -rf "$o"
 	echo "bench-cull: N=$n objects of $OBJ_KIB KiB, caches of $mib MiB, phases freeing ${PCTS// /, } %, kernel $KVER"
 	s=$(date +%s)
-	if ! "$repo/tests/vm/run-vm.sh" --out "$o" --timeout 7200 --mem 4096 \
+	if ! CS_DISK_CACHE=${CS_DISK_CACHE:-writeback} "$repo/tests/vm/run-vm.sh" --out "$o" --timeout 7200 --mem 4096 \
 		--disk "cs=${mib}M" --disk "fs=${mib}M" \
 		"$repo/tests/vm/bench/cull.sh" "$n" "$OBJ_KIB" "${PCTS// /,}" "${LIMIT:-1800}" $BACKENDS > "$o.log" 2>&1; then
 		cat "$o.log"

@@ -14,7 +14,7 @@ KVER=$("$repo/scripts/kver.sh" ${KVER:+"$KVER"})
 export KVER
 rm -rf "$out"
 echo "demo: booting the VM on $KVER (file ${mib} MiB, lo delay ${delay} ms, rate $rate); logs in $out"
-"$repo/tests/vm/run-vm.sh" --out "$out" --timeout 1800 --mem 4096 \
+CS_DISK_CACHE=${CS_DISK_CACHE:-writeback} "$repo/tests/vm/run-vm.sh" --out "$out" --timeout 1800 --mem 4096 \
 	--disk fscache=4G --disk cstore=4G --disk export=4G \
 	"$repo/tests/vm/demo/nfs_fio.sh" "$mib" "$delay" "$rate" $configs
 rm -f "$out"/*.img
