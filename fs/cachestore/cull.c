@@ -12,6 +12,9 @@
  * cachefilesd's.
  * Victims come from the LRU list threaded through the object records, so the
  * work is proportional to what is evicted, not to the size of the cache.
+ * An object met there while a netfs uses it is no victim: it moves to the
+ * LRU tail, as it is being used now, so no later pick walks past it again.
+ * A round gives up only when every live object was found in use.
  * Their storage is freed by csf_reclaim() in bounded steps and becomes
  * reusable only after the commit that frees it (see cachestore_commit()).
  *
@@ -91,11 +94,20 @@ bool cachestore_space_gate(struct cachestore_cache *cache, bool slots)
  */
 int cachestore_cull(struct cachestore_cache *cache)
 {
-	u32 ids[CACHESTORE_CULL_BATCH], culled = 0;
+	u32 ids[CACHESTORE_CULL_BATCH], culled = 0, moved;
+	int ret, n, i, releases;
+	u64 moved_total = 0;
 	struct csf_statfs st;
-	int ret, n, i;
 
 	lockdep_assert_held(&cache->lock);
+	releases = atomic_read(&cache->releases);
+	/* pairs with the release's xa_erase(), atomic_inc_return(): the count
+	 * is read before the walk looks at what is in use (cache->live)
+	 */
+	smp_rmb();
+	if (cache->cull_all_busy && cache->cull_busy_at == releases)
+		return 0;
+	cache->cull_all_busy = false;
 	ret = csf_statfs(cache->fs, &st);
 	if (ret)
 		return ret;
@@ -122,11 +134,18 @@ int cachestore_cull(struct cachestore_cache *cache)
 			break;
 		}
 		n = csf_cull_pick(cache->fs, CACHESTORE_CULL_BATCH,
-				  cachestore_cull_skip, cache, ids);
+				  cachestore_cull_skip, cache, cachestore_now(),
+				  ids, &moved);
 		if (n < 0)
 			return cachestore_meta_fatal(cache, n, "cull pick");
-		if (!n)
-			return 0;	/* everything left is in use */
+		moved_total += moved;
+		if (!n && (moved < CSF_CULL_MOVES_MAX ||
+			   moved_total >= st.live_objects)) {
+			/* everything is in use: no walk until a release */
+			cache->cull_all_busy = true;
+			cache->cull_busy_at = releases;
+			return 0;
+		}
 		for (i = 0; i < n; i++) {
 			struct csf_obj_info *info = &cache->cull_info;
 

@@ -209,8 +209,11 @@ static void cachestore_withdraw_cookie(struct fscache_cookie *cookie)
 			cache->tag, object->objid, ret);
 
 	cachestore_rbuf_release(cache, object);
-	if (object->objid)
+	if (object->objid) {
 		xa_erase(&cache->live, object->objid);
+		/* a victim, perhaps: culling looks again (cull.c) */
+		atomic_inc_return(&cache->releases);
+	}
 	cookie->cache_priv = NULL;
 	kfree(object);
 	/* Last: fscache_wait_for_objects() lets the cache go after this. */

@@ -103,6 +103,12 @@ struct cachestore_cache {
 	} bmark, fmark;
 	bool			culling;
 	bool			cull_more;	/* a full round: go on at once */
+	/* objects released (atomic) and their count when a cull found every
+	 * object in use (under lock): no new walk until the count moves
+	 */
+	atomic_t		releases;
+	int			cull_busy_at;
+	bool			cull_all_busy;
 	struct csf_obj_info	cull_info;
 	bool			withdrawing;
 	bool			vol_full_logged; /* under lock, see volume.c */

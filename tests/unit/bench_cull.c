@@ -247,7 +247,7 @@ int main(int argc, char **argv)
 			die("reclaim", ret);
 		t_recl += now() - t1;
 		t1 = now();
-		n = csf_cull_pick(fs, CULL_BATCH, NULL, NULL, ids);
+		n = csf_cull_pick(fs, CULL_BATCH, NULL, NULL, 0, ids, NULL);
 		if (n <= 0)
 			die("pick", n ? n : -61);
 		t_pick += now() - t1;

@@ -718,7 +718,7 @@ static int op_cull(struct sim *s)
 	u32 out[4];
 	int c, i, ret;
 
-	c = csf_cull_pick(s->fs, 2, NULL, NULL, out);
+	c = csf_cull_pick(s->fs, 2, NULL, NULL, 0, out, NULL);
 	if (c < 0)
 		return c;
 	for (i = 0; i < c; i++) {

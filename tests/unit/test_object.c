@@ -261,7 +261,7 @@ UT_TEST(cull_order_and_touch_epochs)
 		o[i] = mkobj(fs, vid, key, 4096);
 	}
 	UT_ASSERT_EQ(csf_commit(fs), 0);
-	n = csf_cull_pick(fs, 3, NULL, NULL, out);
+	n = csf_cull_pick(fs, 3, NULL, NULL, 0, out, NULL);
 	UT_ASSERT_EQ(n, 3);
 	UT_ASSERT(out[0] == o[0].id && out[1] == o[1].id && out[2] == o[2].id);
 	/* a touch within the same epoch journals nothing */
@@ -271,23 +271,108 @@ UT_TEST(cull_order_and_touch_epochs)
 	/* a new epoch moves it to the MRU end */
 	UT_ASSERT_EQ(csf_obj_touch(fs, o[0].id, o[0].gen, 1000 + 1000), 0);
 	UT_ASSERT(fs->ntxn > before);
-	n = csf_cull_pick(fs, 6, NULL, NULL, out);
+	n = csf_cull_pick(fs, 6, NULL, NULL, 0, out, NULL);
 	UT_ASSERT_EQ(n, 6);
 	UT_ASSERT_EQ(out[5], o[0].id);
 	UT_ASSERT_EQ(out[0], o[1].id);
-	n = csf_cull_pick(fs, 6, skip_odd, NULL, out);
+	n = csf_cull_pick(fs, 6, skip_odd, NULL, 0, out, NULL);
 	for (i = 0; i < n; i++)
 		UT_ASSERT(!(out[i] & 1));
 	/* delete the oldest two */
 	UT_ASSERT_EQ(csf_obj_delete(fs, o[1].id, o[1].gen), 0);
 	UT_ASSERT_EQ(csf_obj_delete(fs, o[2].id, o[2].gen), 0);
 	UT_ASSERT_EQ(csf_obj_delete(fs, o[2].id, o[2].gen), -ESTALE);
-	n = csf_cull_pick(fs, 1, NULL, NULL, out);
+	n = csf_cull_pick(fs, 1, NULL, NULL, 0, out, NULL);
 	UT_ASSERT_EQ(out[0], o[3].id);
 	UT_ASSERT_EQ(csf_commit(fs), 0);
 	t_check_clean(fs);
 	csf_close(fs);
 	csf_memdev_free(m);
+}
+
+/* in use: the ids marked in the bitmap passed as @priv */
+static bool skip_marked(void *priv, u32 id)
+{
+	const u8 *inuse = priv;
+
+	return inuse[id / 8] & (1 << (id % 8));
+}
+
+/*
+ * Objects in use at the LRU head (a netfs holds their cookies) are moved
+ * to the tail by a pick with a requeue stamp, so culling gets past them;
+ * the old walk gave up after 4096 of them and culled nothing.
+ */
+UT_TEST(cull_pick_requeues_objects_in_use)
+{
+	enum { NOBJ = 6000, INUSE = 5000 };
+	struct csf_format_params p;
+	struct csf_memdev *m = csf_memdev_new(1 << 16, false);
+	struct csf_fs *fs;
+	struct csf_geo g;
+	struct tobj *o = calloc(NOBJ, sizeof(*o));
+	u8 *inuse = calloc(1, 1 << 14);
+	u32 out[16], moved, vid;
+	char key[16];
+	int n, i;
+
+	UT_ASSERT(m && o && inuse);
+	t_params(&p, 1 << 16);
+	p.expected_objects = 8000;
+	UT_ASSERT_EQ(csf_format(&m->dev, &p, &g), 0);
+	fs = t_open(m);
+	vid = t_vol(fs, "v");
+	for (i = 0; i < NOBJ; i++) {
+		snprintf(key, sizeof(key), "o%d", i);
+		o[i] = mkobj(fs, vid, key, 4096);
+		if (i < INUSE)
+			inuse[o[i].id / 8] |= 1 << (o[i].id % 8);
+	}
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	/* without requeue: 4096 in-use objects, then nothing */
+	n = csf_cull_pick(fs, 16, skip_marked, inuse, 0, out, &moved);
+	UT_ASSERT_EQ(n, 0);
+	UT_ASSERT_EQ(moved, 0);
+	/* with: the first call moves as many as it may, the next gets past */
+	n = csf_cull_pick(fs, 16, skip_marked, inuse, 5000, out, &moved);
+	UT_ASSERT_EQ(n, 0);
+	UT_ASSERT_EQ(moved, CSF_CULL_MOVES_MAX);
+	n = csf_cull_pick(fs, 16, skip_marked, inuse, 5000, out, &moved);
+	UT_ASSERT_EQ(moved, INUSE - CSF_CULL_MOVES_MAX);
+	UT_ASSERT_EQ(n, 16);
+	for (i = 0; i < 16; i++)
+		UT_ASSERT_EQ(out[i], o[INUSE + i].id);
+	/* now past them: no more moves */
+	n = csf_cull_pick(fs, 16, skip_marked, inuse, 5000, out, &moved);
+	UT_ASSERT_EQ(n, 16);
+	UT_ASSERT_EQ(moved, 0);
+	/*
+	 * Everything in use: each call moves its most (the caller bounds a
+	 * round by the number of live objects); with fewer than that in the
+	 * list, the walk ends where it started moving, order kept.
+	 */
+	memset(inuse, 0xff, 1 << 14);
+	n = csf_cull_pick(fs, 16, skip_marked, inuse, 6000, out, &moved);
+	UT_ASSERT_EQ(n, 0);
+	UT_ASSERT_EQ(moved, CSF_CULL_MOVES_MAX);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	t_check_clean(fs);
+	for (i = 16; i < NOBJ; i++)
+		UT_ASSERT_EQ(csf_obj_delete(fs, o[i].id, o[i].gen), 0);
+	n = csf_cull_pick(fs, 16, skip_marked, inuse, 7000, out, &moved);
+	UT_ASSERT_EQ(n, 0);
+	UT_ASSERT_EQ(moved, 16);
+	memset(inuse, 0, 1 << 14);
+	n = csf_cull_pick(fs, 16, skip_marked, inuse, 7000, out, &moved);
+	UT_ASSERT_EQ(n, 16);
+	for (i = 0; i < 16; i++)
+		UT_ASSERT_EQ(out[i], o[i].id);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	t_check_clean(fs);
+	csf_close(fs);
+	csf_memdev_free(m);
+	free(o);
+	free(inuse);
 }
 
 UT_TEST(slot_reuse_bumps_generation)

@@ -77,7 +77,7 @@ UT_TEST(retired_slots_are_reused)
 			UT_ASSERT_EQ(csf_commit(fs), 0);
 		UT_ASSERT_EQ(csf_vol_retire(fs, vid), 0);
 		/* the kernel's cull: least recently used first */
-		n = csf_cull_pick(fs, 8, NULL, NULL, out);
+		n = csf_cull_pick(fs, 8, NULL, NULL, 0, out, NULL);
 		UT_ASSERT_EQ(n, 3);
 		for (i = 0; i < (u32)n; i++) {
 			struct csf_obj_info info;

@@ -40,7 +40,8 @@
  *   csf_obj_query()       is a page present, and how many after it agree
  *   csf_obj_mark_present() pages whose data writes have COMPLETED; the
  *                         commit flushes the device before its commit block
- *   csf_cull_pick()       the N least recently used objects (skip callback)
+ *   csf_cull_pick()       the N least recently used objects (skip callback;
+ *                         objects in use move to the LRU tail)
  *   csf_reclaim()         free storage of dying objects (bounded work)
  *
  * Errors: a public operation that fails with -ENOSPC, -ENOENT, -ESTALE,
@@ -349,8 +350,10 @@ int csf_obj_query(struct csf_fs *fs, u32 objid, u32 gen, u64 page, u32 max,
 		  bool *present, u32 *run);
 int csf_obj_mark_present(struct csf_fs *fs, u32 objid, u32 gen, u64 page,
 			 u32 npages);
+#define CSF_CULL_MOVES_MAX	4096	/* in-use objects requeued per pick */
 int csf_cull_pick(struct csf_fs *fs, u32 n,
-		  bool (*skip)(void *priv, u32 objid), void *priv, u32 *out);
+		  bool (*skip)(void *priv, u32 objid), void *priv, u64 requeue,
+		  u32 *out, u32 *nmoved);
 int csf_reclaim(struct csf_fs *fs, u32 budget);
 int csf_rec_get(struct csf_fs *fs, u32 objid, struct csf_buf **bp,
 		struct csf_obj_rec **rp);

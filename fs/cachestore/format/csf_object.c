@@ -1122,29 +1122,81 @@ int csf_obj_set_dirty(struct csf_fs *fs, u32 objid, u32 gen, bool dirty)
 	return ret;
 }
 
-int csf_cull_pick(struct csf_fs *fs, u32 n,
-		  bool (*skip)(void *priv, u32 objid), void *priv, u32 *out)
+/* Move a live object to the LRU tail: it is in use at @stamp. */
+static int csf_lru_requeue(struct csf_fs *fs, u32 id, u64 stamp)
 {
 	struct csf_buf *b, *sb;
 	struct csf_state *st;
 	struct csf_obj_rec *r;
-	u32 id, k = 0, visits = 0, limit = n + 4096;
+	int ret;
+
+	ret = csf_op_begin(fs, 6);
+	if (!ret)
+		ret = csf_rec_get(fs, id, &b, &r);
+	if (!ret)
+		ret = csf_buf_dirty(fs, b);
+	if (!ret)
+		ret = csf_state_get(fs, &sb, &st, true);
+	if (!ret)
+		ret = csf_lru_unlink(fs, st, id, r);
+	if (!ret)
+		ret = csf_lru_add_tail(fs, st, id, r);
+	if (!ret)
+		r->atime = cpu_to_le64(stamp);
+	return ret;
+}
+
+/*
+ * csf_cull_pick - up to @n victims from the LRU head into @out.  An object
+ * @skip says is in use is no victim: with @requeue (a time stamp), it is
+ * moved to the LRU tail with that access time, as it is being used now, so
+ * that later picks do not walk past it again; at most CSF_CULL_MOVES_MAX
+ * are moved per call, and the walk stops when it comes back to the first
+ * one it moved.  Without @requeue (0) in-use objects stay where they are and
+ * the walk gives up after 4096 of them.  *@nmoved (if not NULL) says how
+ * many were moved: a call that found no victim but moved CSF_CULL_MOVES_MAX
+ * may find some if called again; one that moved fewer saw every object.
+ */
+int csf_cull_pick(struct csf_fs *fs, u32 n,
+		  bool (*skip)(void *priv, u32 objid), void *priv, u64 requeue,
+		  u32 *out, u32 *nmoved)
+{
+	struct csf_buf *b, *sb;
+	struct csf_state *st;
+	struct csf_obj_rec *r;
+	u32 id, next, first = 0, moved = 0, k = 0, visits = 0;
+	u32 limit = n + 4096;
 	int ret;
 
 	csf_call_begin(fs);
+	if (nmoved)
+		*nmoved = 0;
 	ret = csf_state_get(fs, &sb, &st, false);
 	if (ret)
 		return ret;
 	id = le32_to_cpu(st->lru_head);
-	while (id && k < n && visits++ < limit) {
+	while (id && k < n && id != first) {
+		if (requeue ? moved >= CSF_CULL_MOVES_MAX : visits++ >= limit)
+			break;
 		ret = csf_rec_get(fs, id, &b, &r);
 		if (ret)
 			return ret;
 		if (le16_to_cpu(r->flags) != CSF_OBJ_LIVE)
 			return -EUCLEAN;
-		if (!skip || !skip(priv, id))
+		next = le32_to_cpu(r->lru_next);
+		if (!skip || !skip(priv, id)) {
 			out[k++] = id;
-		id = le32_to_cpu(r->lru_next);
+		} else if (requeue) {
+			ret = csf_lru_requeue(fs, id, requeue);
+			if (ret)
+				return ret;
+			if (!first)
+				first = id;
+			moved++;
+			if (nmoved)
+				*nmoved = moved;
+		}
+		id = next;
 	}
 	return (int)k;
 }
