@@ -12,6 +12,17 @@
 #   make lint       checkpatch --strict, sparse (C=1) on the kernel code
 #   make bench-cull culling at 10k and 100k cached objects, cachestore and
 #                   cachefiles+cachefilesd side by side (NS=, OBJ_KIB=, PCTS=)
+#   make bench      the NFS benchmark suite (fio through the kernel NFS client:
+#                   no cache, cachefiles, cachestore, local ext4, raw device)
+#                   on 6.1 and 6.12, 3 repetitions, two network profiles;
+#                   JSON, table and plots in build/bench/KVER (KVER=, PROFILES=,
+#                   REPS=, MIB=, NFILES=...: scripts/bench.sh)
+#   make bench-quick  the same, short (one kernel, one profile, REPS=1, small
+#                   sizes; about 10 minutes): build/bench-quick/KVER
+#   make install    the tools (and mkfs.cachestore), man pages, udev rule;
+#                   DESTDIR=, PREFIX= (/usr), SBINDIR=, MANDIR=, UDEVDIR=
+#   make dkms-install / dkms-remove   the module under DKMS (CS_VERSION=,
+#                   DKMS_KERNELS=: default the running kernel)
 #
 # Kernels.  KVER= picks the kernel to build for and boot in the VM: a release
 # (6.12.117+deb12-amd64) or a supported series (6.1, 6.12: scripts/kver.sh
@@ -43,7 +54,7 @@ endif
 KMOD_DIRS ?= $(patsubst %/Kbuild,%,$(wildcard fs/cachestore/Kbuild fs/fscache/Kbuild)) tests/vm/selftest
 
 .PHONY: all modules tools unit deps check demo vmtest lint clean crashtest fuzz bench-cull \
-	have-deps check-debug
+	have-deps check-debug bench bench-quick install uninstall dkms-install dkms-remove
 
 all: modules tools
 
@@ -115,6 +126,20 @@ bench-cull: have-deps
 	@$(MAKE) --no-print-directory all
 	@scripts/bench-cull.sh
 
+# The NFS benchmark suite (scripts/bench.sh, tests/vm/bench/nfs.sh and
+# jobs/*.fio; Documentation/filesystems/caching/benchmarks.rst): one VM run
+# per kernel, every configuration in it.  `make bench` runs on 6.1 and 6.12
+# (KVER= picks one) and may take hours at its default sizes; `make
+# bench-quick` on KVER (default 6.1), one profile, one repetition.
+BENCH_KERNELS = $(if $(KVER_ASKED),$(KVER),6.1 6.12)
+bench: have-deps
+	@$(MAKE) --no-print-directory all KERNELS="$(BENCH_KERNELS)"
+	@KERNELS="$(BENCH_KERNELS)" scripts/bench.sh
+
+bench-quick: have-deps
+	@$(MAKE) --no-print-directory all
+	@QUICK=1 KERNELS="$(KVER)" scripts/bench.sh
+
 vmtest: all
 	@KERNELS="$(KERNELS)" tests/run-all.sh --only "$(T)"
 
@@ -144,6 +169,62 @@ crashtest: unit
 
 fuzz: tools
 	@$(MAKE) -C tests/fuzz fuzz
+
+# Installation.  `make install` builds the tools (not the modules: DKMS
+# does) and copies them, a mkfs.cachestore link for mkfs(8), the man pages
+# and the udev rule (with cachestore-probe's installed path) under DESTDIR.
+PREFIX	?= /usr
+SBINDIR	?= $(PREFIX)/sbin
+MANDIR	?= $(PREFIX)/share/man
+UDEVDIR	?= $(PREFIX)/lib/udev
+INSTALL_TOOLS := mkcachestore fsck.cachestore cachestore-probe dumpcachestore
+INSTALL_MAN8 := $(foreach t,$(INSTALL_TOOLS),tools/$(t)/$(t).8)
+
+install:
+	@$(MAKE) --no-print-directory -C tools
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UDEVDIR)/rules.d
+	install -m 755 $(addprefix $(BUILD)/bin/,$(INSTALL_TOOLS)) $(DESTDIR)$(SBINDIR)/
+	ln -sfn mkcachestore $(DESTDIR)$(SBINDIR)/mkfs.cachestore
+	install -m 644 $(INSTALL_MAN8) $(DESTDIR)$(MANDIR)/man8/
+	echo '.so man8/mkcachestore.8' > $(DESTDIR)$(MANDIR)/man8/mkfs.cachestore.8
+	sed 's|@SBINDIR@|$(SBINDIR)|g' tools/udev/60-cachestore.rules.in \
+		> $(DESTDIR)$(UDEVDIR)/rules.d/60-cachestore.rules
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(INSTALL_TOOLS) mkfs.cachestore) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(INSTALL_MAN8)) mkfs.cachestore.8) \
+		$(DESTDIR)$(UDEVDIR)/rules.d/60-cachestore.rules
+
+# DKMS: fs/cachestore's sources (what scripts/kmod-mirror.sh mirrors, no
+# build products) and dkms.conf go to /usr/src/cachestore-CS_VERSION, then
+# dkms add, build and install for DKMS_KERNELS (default: the running
+# kernel; dkms.conf's BUILD_EXCLUSIVE_KERNEL admits 6.1 and 6.12).
+# DKMS_FLAGS= passes options to every dkms call (e.g. --dkmstree DIR).
+CS_VERSION ?= 1.0
+DKMS_SRC = $(DESTDIR)/usr/src/cachestore-$(CS_VERSION)
+DKMS_KERNELS ?= $(shell uname -r)
+DKMS_FLAGS ?=
+
+dkms-install:
+	@command -v dkms >/dev/null || { echo "make: dkms is not installed (make deps)" >&2; exit 1; }
+	rm -rf $(DKMS_SRC)
+	install -d $(DKMS_SRC)/fs/cachestore
+	cd fs/cachestore && find . -type f \( -name '*.[ch]' -o -name Kbuild -o -name Makefile \
+		-o -name '*.mk' -o -name Kconfig \) ! -name '*.mod.c' -print0 | \
+		xargs -0 cp --parents -t $(DKMS_SRC)/fs/cachestore
+	sed 's|@VERSION@|$(CS_VERSION)|g' dkms.conf.in > $(DKMS_SRC)/dkms.conf
+	dkms $(DKMS_FLAGS) status -m cachestore -v $(CS_VERSION) | grep -q . || \
+		dkms $(DKMS_FLAGS) add -m cachestore -v $(CS_VERSION)
+	@set -e; for k in $(DKMS_KERNELS); do \
+		echo "dkms build and install cachestore $(CS_VERSION) for $$k"; \
+		dkms $(DKMS_FLAGS) build -m cachestore -v $(CS_VERSION) -k $$k; \
+		dkms $(DKMS_FLAGS) install -m cachestore -v $(CS_VERSION) -k $$k; \
+	done
+
+dkms-remove:
+	@command -v dkms >/dev/null || { echo "make: dkms is not installed" >&2; exit 1; }
+	-dkms $(DKMS_FLAGS) remove -m cachestore -v $(CS_VERSION) --all
+	rm -rf $(DKMS_SRC)
 
 # Also removes what in-tree builds (before build/KVER/) left in the sources.
 clean:

@@ -9,6 +9,9 @@ set -euo pipefail
 PKGS=(
 	# build
 	build-essential linux-headers-amd64 libblkid-dev liburing-dev libxxhash-dev
+	uuid-dev libmount-dev
+	# make dkms-install
+	dkms
 	sparse clang libclang-rt-14-dev llvm pkg-config xz-utils
 	# each supported kernel's own source: checkpatch.pl, and what the
 	# debug kernel (make check-debug) is built from
@@ -21,6 +24,8 @@ PKGS=(
 	qemu-system-x86 busybox-static cpio kmod nfs-kernel-server nfs-common rpcbind
 	cachefilesd e2fsprogs fio iproute2 util-linux dmsetup xxhash
 	openssl python3 procps bc
+	# the plots of make bench / bench-quick (PNG, no X)
+	gnuplot-nox
 )
 
 CACHE=${CACHESTORE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cachestore}

@@ -11,6 +11,8 @@
 #include <linux/fs.h>
 #include <liburing.h>
 #include <blkid/blkid.h>
+#include <libmount/libmount.h>
+#include <uuid/uuid.h>
 #include "csf_tooldev.h"
 
 #define TD_QDEPTH	64		/* SQ entries */
@@ -579,71 +581,67 @@ int csf_td_close(struct csf_tooldev *d)
 
 /* ---- in-use checks ---- */
 
-/* undo the octal escapes of /proc/self/mounts and /proc/swaps */
-static void td_unescape(char *s)
-{
-	char *o = s;
-
-	while (*s) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' &&
-		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
-			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
-				      (s[3] - '0'));
-			s += 4;
-		} else {
-			*o++ = *s++;
-		}
-	}
-	*o = 0;
-}
-
 /* Does @name (a path from a kernel table) name our device or file? */
 static bool td_same(const struct csf_tooldev *d, const char *name,
 		    const char *real)
 {
 	struct stat st;
 
+	if (!name)
+		return false;
 	if (d->is_blk)
 		return name[0] == '/' && !stat(name, &st) &&
 		       S_ISBLK(st.st_mode) && st.st_rdev == d->rdev;
 	return real && !strcmp(name, real);
 }
 
+/*
+ * The first entry of @tb (mounts or swaps, parsed and unescaped by
+ * libmount) whose source is our device or file, or NULL.
+ */
+static struct libmnt_fs *td_find_source(const struct csf_tooldev *d,
+					struct libmnt_table *tb,
+					const char *real)
+{
+	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+	struct libmnt_fs *fs, *hit = NULL;
+
+	while (it && !hit && !mnt_table_next_fs(tb, it, &fs))
+		if (td_same(d, mnt_fs_get_srcpath(fs), real) ||
+		    td_same(d, mnt_fs_get_source(fs), real))
+			hit = fs;
+	mnt_free_iter(it);
+	return hit;
+}
+
 int csf_td_in_use(const struct csf_tooldev *d, char *what, size_t len)
 {
-	char line[4096 + 64], *real = realpath(d->path, NULL);
+	char *real = realpath(d->path, NULL);
+	struct libmnt_table *tb;
+	struct libmnt_fs *fs;
 	int found = 0;
-	FILE *f;
 
-	f = fopen("/proc/self/mounts", "re");
-	while (f && !found && fgets(line, sizeof(line), f)) {
-		char src[PATH_MAX], dir[PATH_MAX];
-
-		if (sscanf(line, "%4095s %4095s", src, dir) != 2)
-			continue;
-		td_unescape(src);
-		td_unescape(dir);
-		if (td_same(d, src, real)) {
-			snprintf(what, len, "mounted on %s", dir);
+	/* mounts: libmount parses /proc/self/mountinfo */
+	tb = mnt_new_table_from_file("/proc/self/mountinfo");
+	if (!tb)
+		tb = mnt_new_table_from_file("/proc/self/mounts");
+	if (tb) {
+		fs = td_find_source(d, tb, real);
+		if (fs) {
+			snprintf(what, len, "mounted on %s",
+				 mnt_fs_get_target(fs) ?: "?");
 			found = 1;
 		}
+		mnt_unref_table(tb);
 	}
-	if (f)
-		fclose(f);
-	f = fopen("/proc/swaps", "re");
-	while (f && !found && fgets(line, sizeof(line), f)) {
-		char name[PATH_MAX];
-
-		if (sscanf(line, "%4095s", name) != 1)
-			continue;
-		td_unescape(name);
-		if (td_same(d, name, real)) {
-			snprintf(what, len, "in use as swap");
-			found = 1;
-		}
+	/* swap: libmount parses /proc/swaps */
+	tb = found ? NULL : mnt_new_table();
+	if (tb && !mnt_table_parse_swaps(tb, NULL) &&
+	    td_find_source(d, tb, real)) {
+		snprintf(what, len, "in use as swap");
+		found = 1;
 	}
-	if (f)
-		fclose(f);
+	mnt_unref_table(tb);
 	if (!found) {
 		/* loop devices backed by our file; holders of our device */
 		DIR *dir = opendir("/sys/block");
@@ -801,6 +799,47 @@ int csf_td_probe_cachestore(struct csf_tooldev *d, char *what, size_t len)
 	return found;
 }
 
+int csf_td_read_super(struct csf_tooldev *d, u64 blk, struct csf_geo *g,
+		      char *why, size_t len)
+{
+	u8 *buf = aligned_alloc(CSF_BLOCK_SIZE, CSF_BLOCK_SIZE);
+	const struct csf_blk_hdr *h = (const void *)buf;
+	int ret;
+
+	snprintf(why, len, "valid");
+	memset(g, 0, sizeof(*g));
+	if (!buf)
+		return -ENOMEM;
+	if (blk >= d->dev.nblocks ||
+	    td_pread_all(d, buf, CSF_BLOCK_SIZE, blk * CSF_BLOCK_SIZE)) {
+		snprintf(why, len, "cannot read block %llu",
+			 (unsigned long long)blk);
+		free(buf);
+		return -EIO;
+	}
+	ret = csf_sb_decode(buf, blk, d->dev.nblocks, g);
+	if (ret && (le32_to_cpu(h->magic) != CSF_MAGIC ||
+		    le16_to_cpu(h->type) != CSF_T_SUPER)) {
+		snprintf(why, len, "no cachestore superblock magic");
+		ret = -ENODATA;
+	} else if (ret == -EPROTO) {
+		snprintf(why, len, "unsupported format version or features");
+	} else if (ret && le64_to_cpu(h->csum) != csf_blk_csum(buf)) {
+		snprintf(why, len, "bad checksum (stored %016llx, computed "
+			 "%016llx)", (unsigned long long)le64_to_cpu(h->csum),
+			 (unsigned long long)csf_blk_csum(buf));
+	} else if (ret && le64_to_cpu(h->blkno) != blk) {
+		snprintf(why, len, "block number %llu recorded in block %llu",
+			 (unsigned long long)le64_to_cpu(h->blkno),
+			 (unsigned long long)blk);
+	} else if (ret) {
+		snprintf(why, len, "invalid superblock fields (layout, size "
+			 "or reserved bytes)");
+	}
+	free(buf);
+	return ret;
+}
+
 void csf_td_topology(struct csf_tooldev *d)
 {
 	struct csf_topo *t = &d->topo;
@@ -916,54 +955,20 @@ const char *csf_fmt_size(u64 bytes, char *buf, size_t len)
 	return buf;
 }
 
-static int td_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
+/* UUIDs: libuuid (parse and print in the usual lower-case form). */
 int csf_parse_uuid(const char *s, u8 uuid[16])
 {
-	int i, n = 0;
-
-	for (i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return -EINVAL;
-			continue;
-		}
-		if (td_hex(s[i]) < 0 || td_hex(s[i + 1]) < 0)
-			return -EINVAL;
-		uuid[n++] = (u8)(td_hex(s[i]) * 16 + td_hex(s[i + 1]));
-		i++;
-	}
-	return s[36] ? -EINVAL : 0;
+	return uuid_parse(s, uuid) ? -EINVAL : 0;
 }
 
 void csf_fmt_uuid(const u8 u[16], char out[37])
 {
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		 "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4], u[5],
-		 u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14],
-		 u[15]);
+	uuid_unparse_lower(u, out);
 }
 
 int csf_random_uuid(u8 uuid[16])
 {
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	ssize_t r;
-
-	if (fd < 0)
-		return -errno;
-	r = read(fd, uuid, 16);
-	close(fd);
-	if (r != 16)
-		return -EIO;
-	uuid[6] = (uuid[6] & 0x0f) | 0x40;
-	uuid[8] = (uuid[8] & 0x3f) | 0x80;
-	return 0;
+	/* a version 4 (random) UUID, from getrandom() or /dev/urandom */
+	uuid_generate_random(uuid);
+	return uuid_is_null(uuid) ? -EIO : 0;
 }

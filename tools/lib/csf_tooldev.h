@@ -4,7 +4,7 @@
  * opening a block device or regular file (O_EXCL, mounted/busy checks),
  * libblkid signature probing and topology, a struct csf_dev_ops backend that
  * batches metadata I/O through liburing (pread/pwrite fallback), and size
- * parsing.  Userspace only; link with -luring -lblkid.
+ * parsing.  Userspace only; link with -luring -lblkid -lmount -luuid.
  */
 #ifndef __CSF_TOOLDEV_H
 #define __CSF_TOOLDEV_H
@@ -71,8 +71,8 @@ int csf_td_drain(struct csf_tooldev *d);
 bool csf_td_using_uring(const struct csf_tooldev *d);
 
 /*
- * Is @path in use?  Looks for a mount of the same device or file in
- * /proc/self/mounts, swap in /proc/swaps, a loop device backed by the file
+ * Is @path in use?  Looks for a mount of the same device or file and for
+ * swap on it (libmount: /proc/self/mountinfo, /proc/swaps), a loop device backed by the file
  * and (block devices) holders in sysfs.  Returns 1 and a description in
  * @what, or 0.
  */
@@ -88,6 +88,17 @@ int csf_td_probe_signatures(struct csf_tooldev *d, char *what, size_t len);
 /* 1: a valid cachestore superblock (primary or backup) was found, with
  * label/uuid in @what; 2: a damaged one ("CSTR" magic only); 0: none. */
 int csf_td_probe_cachestore(struct csf_tooldev *d, char *what, size_t len);
+/*
+ * Read the superblock copy at block @blk (0, or the backup in the last
+ * block of the cache) and validate it with the format library's own
+ * csf_sb_decode() (checksum, block number, version, features, layout) into
+ * @g.  Returns 0 when valid; -ENODATA when the block carries no cachestore
+ * superblock magic; -EUCLEAN when it does but is damaged, -EPROTO when it
+ * is of an unsupported version or has unknown incompatible features
+ * (@why says what is wrong: "bad checksum", ...); -EIO on a read error.
+ */
+int csf_td_read_super(struct csf_tooldev *d, u64 blk, struct csf_geo *g,
+		      char *why, size_t len);
 /* Fill d->topo (libblkid, with ioctl/stat fallbacks). */
 void csf_td_topology(struct csf_tooldev *d);
 
@@ -98,7 +109,7 @@ int csf_td_discard(struct csf_tooldev *d, u64 off, u64 len);
 int csf_parse_size(const char *s, u64 *out);
 /* Human readable size, e.g. "1.00 TiB". */
 const char *csf_fmt_size(u64 bytes, char *buf, size_t len);
-/* UUID text <-> bytes. */
+/* UUID text <-> bytes, and a random (version 4) UUID: libuuid. */
 int csf_parse_uuid(const char *s, u8 uuid[16]);
 void csf_fmt_uuid(const u8 uuid[16], char out[37]);
 int csf_random_uuid(u8 uuid[16]);
