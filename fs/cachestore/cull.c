@@ -10,6 +10,8 @@
  * or the creation of an object: ENOBUFS to the netfs, counted in fscache's
  * NoSpace line) while culling makes room.  The meanings and defaults are
  * cachefilesd's.
+ * Recency is use: lookups, reads and writes move an object to the LRU tail,
+ * once per epoch (64 s by default: mkcachestore -e).
  * Victims come from the LRU list threaded through the object records, so the
  * work is proportional to what is evicted, not to the size of the cache.
  * An object met there while a netfs uses it is no victim: it moves to the
@@ -83,6 +85,30 @@ bool cachestore_space_gate(struct cachestore_cache *cache, bool slots)
 		cachestore_kick_commit(cache);
 	return slots ? cachestore_slots_below(&st, cache->fmark.stop) :
 		       cachestore_blocks_below(&st, cache->bmark.stop);
+}
+
+/*
+ * Called with cache->lock held by every read and write the cache serves, so
+ * that recency means use, not only lookup: a file kept open and read for
+ * hours is not the first victim once it is closed.  An object moves to the
+ * LRU tail once per epoch at most (the stamp in memory says when it last
+ * did; csf_obj_touch() journals only on an epoch change).
+ */
+void cachestore_note_use(struct cachestore_cache *cache,
+			 struct cachestore_object *object)
+{
+	unsigned int shift = cache->fs->geo.epoch_shift;
+	u64 now = cachestore_now();
+	int ret;
+
+	lockdep_assert_held(&cache->lock);
+	if (!object->objid || cache->dead ||
+	    (now >> shift) == (object->stamp >> shift))
+		return;
+	object->stamp = now;
+	ret = csf_obj_touch(cache->fs, object->objid, object->gen, now);
+	if (ret != -ENOSPC && ret != -ESTALE)	/* the position is a hint */
+		cachestore_meta_error(cache, ret, "noting an access");
 }
 
 /*

@@ -213,6 +213,8 @@ void cachestore_io_end(struct cachestore_cache *cache, unsigned int era);
 u64 cachestore_now(void);
 
 /* cull.c */
+void cachestore_note_use(struct cachestore_cache *cache,
+			 struct cachestore_object *object);
 bool cachestore_space_gate(struct cachestore_cache *cache, bool slots);
 int cachestore_cull(struct cachestore_cache *cache);
 int cachestore_reclaim(struct cachestore_cache *cache);

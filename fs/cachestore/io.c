@@ -129,6 +129,7 @@ static int cachestore_read(struct netfs_cache_resources *cres, loff_t start_pos,
 		io->gen = object->gen;
 		io->nr_runs = nr;
 		io->era = cachestore_io_begin(cache);
+		cachestore_note_use(cache, object);
 	}
 	mutex_unlock(&cache->lock);
 
@@ -259,8 +260,10 @@ static int cachestore_write(struct netfs_cache_resources *cres,
 		io->gen = object->gen;
 		io->nr_runs = ret;
 		ret = cachestore_wb_track(cache, io) ? -ENOBUFS : 0;
-		if (!ret)
+		if (!ret) {
 			io->era = cachestore_io_begin(cache);
+			cachestore_note_use(cache, object);
+		}
 	}
 	mutex_unlock(&cache->lock);
 	if (!ret)

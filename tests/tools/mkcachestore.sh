@@ -58,6 +58,13 @@ run "$MKFS" -g 100K "$T/small.img"
 check bad-granule-exit1 [ "$rc" -eq 1 ]
 run "$MKFS"
 check no-device-exit1 [ "$rc" -eq 1 ]
+for e in 1 3 0x30 -2 $((1 << 41)); do
+	run "$MKFS" -q -f -e "$e" -s 64M "$T/epoch.img"
+	check "bad-epoch-$e-exit1" eval '[ "$rc" -eq 1 ] && grep -q "invalid LRU epoch" <<<"$out"'
+done
+run "$MKFS" -q -f -e 2 -s 64M "$T/epoch.img"
+check epoch-2-formats [ "$rc" -eq 0 ]
+check epoch-2-recorded eval '"$BUILD/bin/dumpcachestore" "$T/epoch.img" | grep -q "LRU stamps in 2 s epochs"'
 
 # -n writes nothing
 truncate -s 256M "$T/dry.img"

@@ -30,7 +30,7 @@ static void usage(int code)
 
 	fprintf(f,
 "Usage: %s [-fnqKV] [-L label] [-g granule] [-N objects] [-J journal-size]\n"
-"       [-U uuid] [-s size] DEVICE|FILE\n"
+"       [-e epoch] [-U uuid] [-s size] DEVICE|FILE\n"
 "\n"
 "  -f            force: format over an existing signature (file system,\n"
 "                partition table, swap, LVM, cachestore...)\n"
@@ -43,6 +43,8 @@ static void usage(int code)
 "                table; default one per 256 KiB of device)\n"
 "  -J size       journal size, 4M..4G (default 1/1024 of the device,\n"
 "                4 MiB..128 MiB)\n"
+"  -e seconds    LRU epoch: an object moves in the cull order at most once\n"
+"                per epoch, power of two, 2..2^40 (64)\n"
 "  -U uuid       use this UUID (default: random)\n"
 "  -s size       use only this many bytes of the device; a regular file is\n"
 "                created or extended to this size\n"
@@ -147,7 +149,7 @@ int main(int argc, char **argv)
 		prog = strrchr(argv[0], '/') + 1;
 	else if (argv[0])
 		prog = argv[0];
-	while ((c = getopt_long(argc, argv, "fnqKL:g:N:J:U:s:Vh", lopts,
+	while ((c = getopt_long(argc, argv, "fnqKL:g:N:J:e:U:s:Vh", lopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'f':
@@ -196,6 +198,18 @@ int main(int argc, char **argv)
 				    optarg);
 			p.journal_blocks = v / CSF_BLOCK_SIZE;
 			break;
+		case 'e': {
+			char *end;
+
+			errno = 0;
+			v = strtoull(optarg, &end, 0);
+			if (errno || *end || optarg[0] == '-' || v < 2 ||
+			    (v & (v - 1)) || v > (1ULL << 40))
+				die(EX_USAGE, "invalid LRU epoch '%s' (seconds, a "
+				    "power of two from 2 to 2^40)", optarg);
+			p.epoch_shift = (u32)__builtin_ctzll(v);
+			break;
+		}
 		case 'U':
 			if (csf_parse_uuid(optarg, p.uuid))
 				die(EX_USAGE, "invalid UUID '%s'", optarg);

@@ -1,0 +1,56 @@
+#!/bin/bash
+# vm: disks=cache:256M timeout=600
+# Recency is use, not only lookup (issue 13).  An object looked up first and
+# then kept open and read must not be culled before one looked up later and
+# left alone: reads (and writes) move an object to the most recently used
+# end of the cull order, once per LRU epoch.  With 2 s epochs
+# (mkcachestore -e 2): A is looked up and written, then B; A stays in use;
+# three epochs later A is read again; both are released.  On disk (as
+# dumpcachestore -x shows it) A must be the LRU tail, with the later access
+# time.  Before, only a lookup moved an object: A stayed the oldest.
+. "$CS_REPO/tests/vm/lib.sh"
+. "$CS_REPO/tests/lib/tfs.sh"
+MKFS=$CS_REPO/build/bin/mkcachestore
+DUMP=$CS_REPO/build/bin/dumpcachestore
+MNT=/mnt/cache
+TFS_VERBOSE=0
+
+"$MKFS" -q -f -e 2 "$CS_DISK_CACHE" || fail "mkcachestore"
+"$DUMP" "$CS_DISK_CACHE" | grep -q "LRU stamps in 2 s epochs" || fail "mkcachestore -e 2 did not record 2 s epochs"
+cs_insmod "$CS_KOBJ/fs/cachestore/cachestore.ko" || fail "insmod cachestore"
+mkdir -p "$MNT"
+mount -t cachestore "$CS_DISK_CACHE" "$MNT" || fail "mount"
+
+tfs_load
+tfs_ok vol_acquire v key=test,recency
+for c in a b; do
+	tfs_ok cookie_acquire $c vol=v key=key-$c size=64k
+	tfs_ok use $c
+	tfs_ok write $c off=0 len=64k seed=1
+	sleep 2.5	# B's lookup an epoch after A's
+done
+tfs_ok unuse b
+tfs_ok relinquish b
+sleep 4.5
+# NFS on 6.1 reads a page at a time; netfs on 6.12 whole granules
+tfs_ok read a off=0 len=4k seed=1 hole=fail
+tfs_ok read a off=0 len=64k seed=1
+tfs_ok unuse a
+tfs_ok relinquish a
+tfs_ok vol_relinquish v
+tfs_unload
+umount "$MNT"
+
+dump=$("$DUMP" -x "$CS_DISK_CACHE") || fail "dumpcachestore -x"
+# object id, access time and key of each object
+objs=$(awk '$1 == "Object" { id = $2 } $1 == "size" { for (i = 1; i <= NF; i++) if ($i == "accessed") t = $(i + 1) }
+	$1 == "key" { gsub(/"/, "", $NF); print id, t, $NF }' <<< "$dump")
+log "objects (id, accessed, key):" $objs
+read -r ida ta _ < <(grep ' key-a$' <<< "$objs") || fail "object A not on disk"
+read -r idb tb _ < <(grep ' key-b$' <<< "$objs") || fail "object B not on disk"
+tail=$(awk -F: '/LRU tail/ { gsub(/ /, "", $2); print $2 }' <<< "$dump")
+log "A: object $ida accessed $ta; B: object $idb accessed $tb; LRU tail $tail"
+[ "$ta" -gt "$tb" ] || fail "A, read 4 s after B's lookup, is recorded as accessed at $ta, B at $tb: reads do not count as use"
+[ "$tail" = "$ida" ] || fail "the LRU tail is object $tail, not A ($ida): A would be culled first"
+cs_fsck "$CS_DISK_CACHE"
+log ok
