@@ -138,6 +138,7 @@ struct cachestore_object {
 	spinlock_t		lock;		/* guards rbuf */
 	struct cachestore_rbuf	*rbuf;		/* granule read buffer */
 	atomic_t		rbuf_seq;	/* bumped when content changes */
+	u64			rbuf_next;	/* next page if sequential (hint) */
 };
 
 /*

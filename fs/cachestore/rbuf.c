@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cachestore: granule read buffers.  NFS on 6.1 reads the cache one page at
- * a time, synchronously: the first page read of a granule reads every
- * present page of it in one I/O into the object's buffer, and the next
- * pages are copied from there.
+ * a time, synchronously.  When the reads are sequential (the page asked is
+ * the one after the last), a page missing from the buffer fills it with
+ * every present page of its granule from that page on, in one I/O, and the
+ * next pages are copied from there.  A page read out of sequence is read on
+ * its own: a random 4 KiB reader must not make the device read a granule
+ * (64 pages at the default 256 KiB) for every page it gets.
  */
 #include <linux/bio.h>
 #include <linux/delay.h>
@@ -223,7 +226,8 @@ static struct cachestore_rbuf *cachestore_rbuf_fill(struct cachestore_cache *cac
 	seq = atomic_read(&object->rbuf_seq);
 	if (!object->objid || cache->dead)
 		ret = -ENODATA;
-	for (p = first; !ret && p < end;) {
+	/* a sequential reader has had the pages before @page */
+	for (p = page; !ret && p < end;) {
 		bool present;
 		u32 run;
 
@@ -378,6 +382,11 @@ int cachestore_read_buffered(struct netfs_cache_resources *cres,
 	spin_unlock(&object->lock);
 
 	if (!hit) {
+		/* out of sequence: this page alone, read directly */
+		if (page != READ_ONCE(object->rbuf_next)) {
+			WRITE_ONCE(object->rbuf_next, page + 1);
+			return 1;
+		}
 		rb = cachestore_rbuf_fill(cache, object, page, &seq);
 		if (IS_ERR(rb))
 			return PTR_ERR(rb);	/* the caller counts the miss */
@@ -386,6 +395,7 @@ int cachestore_read_buffered(struct netfs_cache_resources *cres,
 	} else {
 		atomic64_inc(&cache->stats.rbuf_hit_pages);
 	}
+	WRITE_ONCE(object->rbuf_next, page + 1);
 	if (page - rb->granule >= rb->npages ||
 	    !test_bit(page - rb->granule, rb->valid)) {
 		cachestore_rbuf_put(cache, rb);

@@ -8,7 +8,8 @@
 # the granule must get the new bytes or miss: a buffer of the old content,
 # installed after the drop, would serve the old bytes for good.  Rounds on
 # several granules; each must see its fill enter the window (rbuf_fills
-# rises while the reader is still waiting).
+# rises while the reader is still waiting).  Fills happen for sequential
+# reads only, so reader A's page comes right after one just read.
 . "$CS_REPO/tests/vm/lib.sh"
 . "$CS_REPO/tests/lib/tfs.sh"
 
@@ -46,8 +47,13 @@ for r in 0 1 2; do
 	tfs_ok write a off=${g0}k len=512k seed=$((r * 10 + 1))
 	hit_when_written $((g1 + 4))k $((r * 10 + 1))
 	crc_old=$(tfs_get crc)
-	# the object's buffer now holds the other granule
+	# the object's buffer now holds the other granule: a buffer is filled
+	# for sequential reads only (a page out of sequence is read alone),
+	# so g0's first page, then the one after it
 	hit_when_written ${g0}k $((r * 10 + 1))
+	tfs_ok read a off=$((g0 + 4))k len=4k seed=$((r * 10 + 1))
+	# g1's first page, read alone: A's page is the next
+	tfs_ok read a off=${g1}k len=4k seed=$((r * 10 + 1))
 	f0=$(cs_stat $C rbuf_fills)
 
 	echo 3000 > $param
