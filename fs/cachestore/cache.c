@@ -93,6 +93,19 @@ int cachestore_meta_fatal(struct cachestore_cache *cache, int err,
 }
 
 /*
+ * The longest a commit's or a checkpoint's device I/O kept cache->lock (which
+ * every read and write takes to map its blocks) held: a measured bound, in
+ * the stats file.  Called with cache->lock held.
+ */
+static void cachestore_note_hold(atomic64_t *max_us, ktime_t t0)
+{
+	s64 us = ktime_us_delta(ktime_get(), t0);
+
+	if (us > atomic64_read(max_us))
+		atomic64_set(max_us, us);
+}
+
+/*
  * Make everything done so far durable, then release the blocks freed by it
  * once no I/O mapped before the commit is in flight.
  *
@@ -120,8 +133,12 @@ static int cachestore_commit_locked(struct cachestore_cache *cache)
 	WRITE_ONCE(cache->cull_more, ret > 0);
 	if (ret > 0)
 		ret = 0;
-	if (!ret)
+	if (!ret) {
+		ktime_t t0 = ktime_get();
+
 		ret = csf_commit(cache->fs);
+		cachestore_note_hold(&cache->stats.commit_hold_max_us, t0);
+	}
 	held = csf_frees_held(cache->fs);
 	era = cache->io_era;
 	cache->io_era ^= 1;
@@ -143,7 +160,10 @@ static int cachestore_commit_locked(struct cachestore_cache *cache)
 	csf_frees_release(cache->fs, held);
 	/* Checkpoint when the journal is half full, so commits never stall. */
 	if (!csf_statfs(cache->fs, &st) && st.journal_used * 2 > st.journal_blocks) {
+		ktime_t t0 = ktime_get();
+
 		ret = csf_checkpoint(cache->fs);
+		cachestore_note_hold(&cache->stats.checkpoint_hold_max_us, t0);
 		if (ret)
 			cachestore_io_error(cache, ret, "journal checkpoint");
 	}

@@ -44,6 +44,7 @@ struct cachestore_stats {
 	atomic64_t invalidates, deletes, resizes, culls;
 	atomic64_t commits, commits_shared, commit_errors, io_errors;
 	atomic64_t rbuf_fills, rbuf_hit_pages;
+	atomic64_t commit_hold_max_us, checkpoint_hold_max_us;
 };
 
 /*

@@ -154,6 +154,7 @@ static const char *const cachestore_stat_names[] = {
 	"invalidates", "deletes", "resizes", "culls",
 	"commits", "commits_shared", "commit_errors", "io_errors",
 	"rbuf_fills", "rbuf_hit_pages",
+	"commit_hold_max_us", "checkpoint_hold_max_us",
 };
 
 static int cachestore_stats_show(struct seq_file *m, void *v)
