@@ -67,7 +67,7 @@ for kver in $kvers; do
 	      cull_cache_mib="$CULL_CACHE_MIB" cull_file_mib="$CULL_FILE_MIB" nfsvers="$NFSVERS")
 	echo "bench: kernel $kver: ${args[*]}; logs in $out/vm"
 	s=$(date +%s)
-	if ! KVER=$kver "$repo/tests/vm/run-vm.sh" --out "$out/vm" --timeout "$TIMEOUT" --mem "$MEM" \
+	if ! KVER=$kver CS_DISK_CACHE=${CS_DISK_CACHE:-writeback} "$repo/tests/vm/run-vm.sh" --out "$out/vm" --timeout "$TIMEOUT" --mem "$MEM" \
 		--disk "export=${fs_mib}M" --disk "local=${fs_mib}M" --disk "raw=$((MIB + 16))M" \
 		--disk "fsc=${cache_mib}M" --disk "cs=${cache_mib}M" \
 		--disk "fscs=${CULL_CACHE_MIB}M" --disk "css=${CULL_CACHE_MIB}M" \
