@@ -1065,11 +1065,34 @@ int csf_reclaim(struct csf_fs *fs, u32 budget)
 	return ret ? ret : (int)min_t(u32, le32_to_cpu(st->nr_dying), 0x7fffffff);
 }
 
-int csf_obj_touch(struct csf_fs *fs, u32 objid, u32 gen, u64 stamp)
+/* Move a live object to the LRU tail, accessed at @stamp (touch, cull pick). */
+static int csf_lru_requeue(struct csf_fs *fs, u32 id, u64 stamp)
 {
 	struct csf_buf *b, *sb;
 	struct csf_state *st;
 	struct csf_obj_rec *r;
+	int ret;
+
+	ret = csf_op_begin(fs, 6);
+	if (!ret)
+		ret = csf_rec_get(fs, id, &b, &r);
+	if (!ret)
+		ret = csf_buf_dirty(fs, b);
+	if (!ret)
+		ret = csf_state_get(fs, &sb, &st, true);
+	if (!ret)
+		ret = csf_lru_unlink(fs, st, id, r);
+	if (!ret)
+		ret = csf_lru_add_tail(fs, st, id, r);
+	if (!ret)
+		r->atime = cpu_to_le64(stamp);
+	return ret;
+}
+
+int csf_obj_touch(struct csf_fs *fs, u32 objid, u32 gen, u64 stamp)
+{
+	struct csf_obj_rec *r;
+	struct csf_buf *b;
 	int ret;
 
 	csf_call_begin(fs);
@@ -1079,20 +1102,7 @@ int csf_obj_touch(struct csf_fs *fs, u32 objid, u32 gen, u64 stamp)
 	if ((stamp >> fs->geo.epoch_shift) ==
 	    (le64_to_cpu(r->atime) >> fs->geo.epoch_shift))
 		return 0;
-	ret = csf_op_begin(fs, 6);
-	if (!ret)
-		ret = csf_live_get(fs, objid, gen, &b, &r);
-	if (!ret)
-		ret = csf_buf_dirty(fs, b);
-	if (!ret)
-		ret = csf_state_get(fs, &sb, &st, true);
-	if (!ret)
-		ret = csf_lru_unlink(fs, st, objid, r);
-	if (!ret)
-		ret = csf_lru_add_tail(fs, st, objid, r);
-	if (!ret)
-		r->atime = cpu_to_le64(stamp);
-	return ret;
+	return csf_lru_requeue(fs, objid, stamp);
 }
 
 /*
@@ -1119,30 +1129,6 @@ int csf_obj_set_dirty(struct csf_fs *fs, u32 objid, u32 gen, bool dirty)
 		ret = csf_buf_dirty(fs, b);
 	if (!ret)
 		r->oflags = dirty ? CSF_OF_DIRTY : 0;
-	return ret;
-}
-
-/* Move a live object to the LRU tail: it is in use at @stamp. */
-static int csf_lru_requeue(struct csf_fs *fs, u32 id, u64 stamp)
-{
-	struct csf_buf *b, *sb;
-	struct csf_state *st;
-	struct csf_obj_rec *r;
-	int ret;
-
-	ret = csf_op_begin(fs, 6);
-	if (!ret)
-		ret = csf_rec_get(fs, id, &b, &r);
-	if (!ret)
-		ret = csf_buf_dirty(fs, b);
-	if (!ret)
-		ret = csf_state_get(fs, &sb, &st, true);
-	if (!ret)
-		ret = csf_lru_unlink(fs, st, id, r);
-	if (!ret)
-		ret = csf_lru_add_tail(fs, st, id, r);
-	if (!ret)
-		r->atime = cpu_to_le64(stamp);
 	return ret;
 }
 
