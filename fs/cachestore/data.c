@@ -87,6 +87,19 @@ int cachestore_map(struct cachestore_cache *cache,
 }
 
 /*
+ * The first page of a new generation marked present: note the transaction,
+ * for cachestore_prepare_modify().  Under cache->lock.
+ */
+static void cachestore_note_present(struct cachestore_cache *cache,
+				    struct cachestore_io *io)
+{
+	struct cachestore_object *object = xa_load(&cache->live, io->objid);
+
+	if (object && object->gen == io->gen && !object->present_seq)
+		object->present_seq = csf_txn_seq(cache->fs);
+}
+
+/*
  * After a write: note the pages present if they still map where we wrote.
  * A page that no longer does (the object was invalidated, deleted,
  * truncated or its granule reallocated meanwhile) is simply not marked: a
@@ -120,6 +133,7 @@ static void cachestore_mark_present(struct cachestore_io *io)
 				ret = -ENODATA;	/* beyond a new size */
 			if (ret)
 				break;
+			cachestore_note_present(cache, io);
 			page += got;
 		}
 		if (page < end) {

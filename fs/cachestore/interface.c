@@ -43,6 +43,19 @@ int cachestore_set_size(struct cachestore_cache *cache,
 	return ret;
 }
 
+/*
+ * Note, under cache->lock, whether the object's generation is new (created,
+ * or a new generation with no content): none of its pages is present, so
+ * none is durable until a page is marked present (cachestore_mark_present()
+ * notes the transaction) and that transaction commits.  Until then a dirty
+ * mark needs no commit of its own (cachestore_prepare_modify()).
+ */
+static void cachestore_note_fresh(struct cachestore_object *object, bool fresh)
+{
+	object->fresh = fresh;
+	object->present_seq = 0;
+}
+
 static bool cachestore_lookup_cookie(struct fscache_cookie *cookie)
 {
 	struct cachestore_cache *cache = cachestore_cookie_cache(cookie);
@@ -108,6 +121,7 @@ static bool cachestore_lookup_cookie(struct fscache_cookie *cookie)
 		object->objid = objid;
 		object->gen = gen;
 		object->disk_size = found ? info->size : cookie->object_size;
+		cachestore_note_fresh(object, !found);
 		/* In use from now on: culling skips it. */
 		ret = xa_err(xa_store(&cache->live, objid, object, GFP_NOFS));
 	}
@@ -284,8 +298,9 @@ static bool cachestore_invalidate_cookie(struct fscache_cookie *cookie)
 		if (!ret) {
 			object->gen = gen;
 			object->disk_size = cookie->object_size;
-			/* the new generation starts clean */
+			/* the new generation starts clean, and empty */
 			object->dirty_durable = false;
+			cachestore_note_fresh(object, true);
 		} else {
 			cachestore_meta_error(cache, ret, "invalidating an object");
 			if (!cache->dead)
@@ -312,9 +327,16 @@ static bool cachestore_invalidate_cookie(struct fscache_cookie *cookie)
  * and coherent with the old aux data but holds new (or torn) pages.  So the
  * first write of a modification commits the mark and waits for it; the mark
  * is cleared, with the new aux data, at withdrawal, once every write of the
- * object has completed.  fscache calls ->prepare_to_write() from its cookie
- * worker, possibly after writes have started, so the write path calls this.
- * Returns 0 when writes may go ahead.
+ * object has completed.  A new generation none of whose pages was marked
+ * present before the running transaction needs no wait: only a page present
+ * on disk can be rewritten in place, and every page is marked present in
+ * the transaction that takes the mark along or a later one, so no power cut
+ * leaves a page without the mark (the first write of a new file through 9p
+ * or into a new object commits nothing synchronously).
+ *
+ * fscache calls ->prepare_to_write() from its cookie worker, possibly after
+ * writes have started, so the write path calls this.  Returns 0 when writes
+ * may go ahead.
  */
 int cachestore_prepare_modify(struct cachestore_cache *cache,
 			      struct cachestore_object *object)
@@ -338,9 +360,17 @@ int cachestore_prepare_modify(struct cachestore_cache *cache,
 							      gen, true),
 					    "marking an object dirty");
 	seq = csf_txn_seq(cache->fs);
+	if (!ret && object->fresh &&
+	    (!object->present_seq || object->present_seq == seq)) {
+		object->dirty_durable = true;
+		atomic64_inc(&cache->stats.dirty_marks_fresh);
+		mutex_unlock(&cache->lock);
+		return 0;
+	}
 	mutex_unlock(&cache->lock);
 	if (ret)
 		return ret;
+	atomic64_inc(&cache->stats.dirty_marks_waited);
 	/* The running transaction holds the mark: commit it, and wait. */
 	ret = cachestore_commit_seq(cache, seq);
 	if (ret)

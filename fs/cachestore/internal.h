@@ -43,6 +43,7 @@ struct cachestore_stats {
 	atomic64_t write_pages, write_fail_pages, stale;
 	atomic64_t invalidates, deletes, resizes, culls;
 	atomic64_t commits, commits_shared, commit_errors, io_errors;
+	atomic64_t dirty_marks_waited, dirty_marks_fresh;
 	atomic64_t rbuf_fills, rbuf_hit_pages;
 	atomic64_t commit_hold_max_us, checkpoint_hold_max_us;
 };
@@ -135,7 +136,9 @@ struct cachestore_object {
 	u32			gen;		/* under cache->lock */
 	u64			disk_size;	/* size on disk, under cache->lock */
 	u64			stamp;		/* last access noted, seconds */
-	bool			dirty_durable;	/* mark committed (cache->lock) */
+	bool			dirty_durable;	/* mark in place (cache->lock) */
+	bool			fresh;		/* generation new since lookup */
+	u64			present_seq;	/* txn of its first page, or 0 */
 	spinlock_t		lock;		/* guards rbuf */
 	struct cachestore_rbuf	*rbuf;		/* granule read buffer */
 	atomic_t		rbuf_seq;	/* bumped when content changes */

@@ -153,6 +153,7 @@ static const char *const cachestore_stat_names[] = {
 	"write_pages", "write_fail_pages", "stale",
 	"invalidates", "deletes", "resizes", "culls",
 	"commits", "commits_shared", "commit_errors", "io_errors",
+	"dirty_marks_waited", "dirty_marks_fresh",
 	"rbuf_fills", "rbuf_hit_pages",
 	"commit_hold_max_us", "checkpoint_hold_max_us",
 };

@@ -24,8 +24,9 @@
  *  - an object that looks clean (no dirty mark) must be coherent: each
  *    present page holds a version valid for the object's aux data, never
  *    a version an in-place rewrite replaced, nor a rewrite its aux does
- *    not cover (the dirty mark is committed before the first rewrite and
- *    cleared with the new aux at withdrawal, see dirty_begin());
+ *    not cover (the dirty mark is committed before the first rewrite, or
+ *    joins the transaction that made the incarnation, and is cleared with
+ *    the new aux at withdrawal, see dirty_begin());
  *  - every page present at the last completed commit is still present,
  *    unless its object was deleted, culled, invalidated or truncated after
  *    that commit.
@@ -61,8 +62,10 @@ struct obj {
 	u32 id, gen, vid;
 	u64 nonce;		/* incarnation: create or invalidate */
 	u32 auxv;		/* aux number: aux data = nonce, auxv */
-	bool dirty;		/* dirty mark committed, rewrites allowed */
+	bool dirty;		/* dirty mark in place, rewrites allowed */
 	bool big;
+	bool fresh;		/* incarnation made since the model's rebuild */
+	u64 present_seq;	/* its first page marked present in; 0: none */
 };
 
 struct req {			/* a page present at the last commit */
@@ -96,6 +99,7 @@ struct sim {
 	u64 stats_ops, stats_replays, stats_pages_checked, stats_torn_opens;
 	u64 stats_required, stats_clean_checked, stats_repair_crashes;
 	u64 stats_flush_points, stats_rewrites, stats_depth2, stats_regrown;
+	u64 stats_fresh_marks;
 };
 
 static u64 rnd(struct sim *s, u64 n)
@@ -315,6 +319,21 @@ static bool pending_has(const struct csf_pending *p, u64 blk)
 }
 
 /*
+ * A page of the incarnation was marked present (the kernel notes it in
+ * cachestore_mark_present()): the first one's transaction, for
+ * dirty_begin().
+ */
+static void note_present(struct sim *s, u32 id, u32 gen)
+{
+	u32 k;
+
+	for (k = 0; k < s->nobj; k++)
+		if (s->o[k].id == id && s->o[k].gen == gen &&
+		    !s->o[k].present_seq)
+			s->o[k].present_seq = csf_txn_seq(s->fs);
+}
+
+/*
  * A block a write in flight was mapped to is never free for reuse: still
  * owned, or freed but held (csf_frees_hold()) until that write is done.
  */
@@ -358,12 +377,15 @@ static int drain(struct sim *s, u64 era)
 		if (!ret && pblk == f->pblk)
 			ret = csf_obj_mark_present(s->fs, f->id, f->gen,
 						   f->page, 1);
+		if (!ret && pblk == f->pblk)
+			note_present(s, f->id, f->gen);
 	}
 	s->nfl = keep;
 	return ret;
 }
 
 static int op_write(struct sim *s, struct obj *o);
+static int dirty_begin(struct sim *s, struct obj *o);
 
 /*
  * The kernel's commit: commit, note the frees that commit made, wait for
@@ -492,9 +514,17 @@ static int op_create(struct sim *s)
 	ret = csf_obj_create(s->fs, o->vid, key, (u32)strlen(key), aux,
 			     sizeof(aux), size, rnd(s, 1 << 20), &o->id,
 			     &o->gen);
-	if (!ret)
-		s->nobj++;
-	return ret == -ENOSPC ? 0 : ret;
+	if (ret)
+		return ret == -ENOSPC ? 0 : ret;
+	s->nobj++;
+	o->fresh = true;
+	/* a local write fills it (9p writeback): dirty, then new versions */
+	if (!rnd(s, 4)) {
+		ret = dirty_begin(s, o);
+		if (!ret)
+			ret = op_write(s, o);
+	}
+	return ret;
 }
 
 /* Present pages in the granule of @page. */
@@ -576,19 +606,26 @@ static int op_write(struct sim *s, struct obj *o)
 						   1);
 		if (ret)
 			return ret;
+		note_present(s, o->id, o->gen);
 	}
 	return 0;
 }
 
 /*
  * The netfs starts modifying a cached file: the dirty mark must be
- * durable before the first in-place rewrite is written.
+ * durable before the first in-place rewrite is written.  As in the kernel
+ * (cachestore_prepare_modify()), an incarnation none of whose pages was
+ * marked present before the running transaction takes the mark along in
+ * it instead: no page it could rewrite is durable.
  */
 static int dirty_begin(struct sim *s, struct obj *o)
 {
 	int ret = csf_obj_set_dirty(s->fs, o->id, o->gen, true);
 
-	if (!ret)
+	if (!ret && o->fresh &&
+	    (!o->present_seq || o->present_seq == csf_txn_seq(s->fs)))
+		s->stats_fresh_marks++;
+	else if (!ret)
 		ret = commit(s);
 	if (!ret)
 		o->dirty = true;
@@ -696,6 +733,8 @@ static int op_invalidate(struct sim *s, struct obj *o)
 	if (!ret) {
 		exempt(s, o->nonce);
 		n.big = size == BIG_SIZE;
+		n.fresh = true;
+		n.present_seq = 0;
 		*o = n;
 	}
 	return ret;
@@ -1040,7 +1079,7 @@ static void sim_repair_crash(struct sim *s)
 }
 
 static u64 g_ops, g_replays, g_pages, g_torn, g_req, g_clean, g_rep, g_flush,
-	   g_rew, g_d2, g_regrown;
+	   g_rew, g_d2, g_regrown, g_fresh;
 
 static void sim_run(u64 seed, u32 points, u64 *done)
 {
@@ -1095,6 +1134,7 @@ static void sim_run(u64 seed, u32 points, u64 *done)
 	g_rep += s->stats_repair_crashes;
 	g_flush += s->stats_flush_points;
 	g_rew += s->stats_rewrites;
+	g_fresh += s->stats_fresh_marks;
 	g_d2 += s->stats_depth2;
 	g_regrown += s->stats_regrown;
 	csf_close(s->fs);
@@ -1121,14 +1161,16 @@ UT_TEST(crash_points)
 	       (unsigned long long)seed - 1, (unsigned long long)g_ops,
 	       (unsigned long long)g_replays, (unsigned long long)g_torn,
 	       (unsigned long long)g_rep);
-	printf("    %llu present pages verified (%llu clean: coherent), %llu committed pages found durable, %llu in-place rewrites, %llu depth-2 writes, %llu granules regrown\n",
+	printf("    %llu present pages verified (%llu clean: coherent), %llu committed pages found durable, %llu in-place rewrites, %llu depth-2 writes, %llu granules regrown, %llu dirty marks with a new incarnation\n",
 	       (unsigned long long)g_pages, (unsigned long long)g_clean,
 	       (unsigned long long)g_req, (unsigned long long)g_rew,
-	       (unsigned long long)g_d2, (unsigned long long)g_regrown);
+	       (unsigned long long)g_d2, (unsigned long long)g_regrown,
+	       (unsigned long long)g_fresh);
 	/* a run long enough must have exercised every check */
 	if (total >= 500) {
 		UT_ASSERT(g_replays > 0 && g_pages > 0 && g_req > 0);
-		UT_ASSERT(g_clean > 0 && g_rew > 0 && g_d2 > 0 && g_rep > 0);
+		UT_ASSERT(g_clean > 0 && g_rew > 0 && g_d2 > 0 && g_rep > 0 &&
+			  g_fresh > 0);
 	}
 	UT_ASSERT(done >= total);
 }

@@ -61,7 +61,13 @@ pass=$(sed -E 's/.* pass=([0-9]+).*/\1/' <<< "$TFS_REPLY")
 rmiss=$(sed -E 's/.* rmiss=([0-9]+).*/\1/' <<< "$TFS_REPLY")
 [ "$pass" -ge $((cookies * 9 / 10)) ] || fail "only $pass of $cookies objects verified"
 [ "$rmiss" -le $((cookies / 1000)) ] || fail "$rmiss of $cookies objects missed right after their write"
-grep -E '^(write_pages|write_fail_pages|read_miss_pages|objects_live):' /mnt/mid/stats
+grep -E '^(write_pages|write_fail_pages|read_miss_pages|objects_live|dirty_marks_.*):' /mnt/mid/stats
+# Every stress object is new and written once: its dirty mark (the writes
+# are local modifications) travels with its creation, no commit waited for.
+waited=$(cs_stat /mnt/mid dirty_marks_waited)
+fresh=$(cs_stat /mnt/mid dirty_marks_fresh)
+[ "$waited" -eq 0 ] && [ "$fresh" -ge "$pass" ] ||
+	fail "new objects' first writes: $waited waited for a commit of the dirty mark, $fresh did not (want 0 and >= $pass)"
 sync -f /mnt/mid
 live=$(cs_stat /mnt/mid objects_live)
 log "64 GiB cache: $live objects live"
