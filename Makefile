@@ -179,13 +179,16 @@ MANDIR	?= $(PREFIX)/share/man
 UDEVDIR	?= $(PREFIX)/lib/udev
 INSTALL_TOOLS := mkcachestore fsck.cachestore cachestore-probe dumpcachestore
 INSTALL_MAN8 := $(foreach t,$(INSTALL_TOOLS),tools/$(t)/$(t).8)
+INSTALL_MAN5 := tools/man/cachestore.5
 
 install:
 	@$(MAKE) --no-print-directory -C tools
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UDEVDIR)/rules.d
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(UDEVDIR)/rules.d
 	install -m 755 $(addprefix $(BUILD)/bin/,$(INSTALL_TOOLS)) $(DESTDIR)$(SBINDIR)/
 	ln -sfn mkcachestore $(DESTDIR)$(SBINDIR)/mkfs.cachestore
 	install -m 644 $(INSTALL_MAN8) $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 $(INSTALL_MAN5) $(DESTDIR)$(MANDIR)/man5/
 	echo '.so man8/mkcachestore.8' > $(DESTDIR)$(MANDIR)/man8/mkfs.cachestore.8
 	sed 's|@SBINDIR@|$(SBINDIR)|g' tools/udev/60-cachestore.rules.in \
 		> $(DESTDIR)$(UDEVDIR)/rules.d/60-cachestore.rules
@@ -193,6 +196,7 @@ install:
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(INSTALL_TOOLS) mkfs.cachestore) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(INSTALL_MAN8)) mkfs.cachestore.8) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(INSTALL_MAN5))) \
 		$(DESTDIR)$(UDEVDIR)/rules.d/60-cachestore.rules
 
 # DKMS: fs/cachestore's sources (what scripts/kmod-mirror.sh mirrors, no

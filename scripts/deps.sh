@@ -26,6 +26,9 @@ PKGS=(
 	openssl python3 procps bc
 	# the plots of make bench / bench-quick (PNG, no X)
 	gnuplot-nox
+	# the tool tests: man --warnings on the pages, the fstab lines through
+	# systemd-fstab-generator and systemd-analyze verify
+	man-db systemd
 )
 
 CACHE=${CACHESTORE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cachestore}

@@ -19,6 +19,7 @@ for t in mkcachestore fsck.cachestore cachestore-probe dumpcachestore; do
 	check "install-sbin-$t" [ -x "$D/usr/sbin/$t" ]
 	check "install-man-$t" [ -f "$D/usr/share/man/man8/$t.8" ]
 done
+check install-man5-cachestore [ -f "$D/usr/share/man/man5/cachestore.5" ]
 check install-mkfs-link [ "$(readlink "$D/usr/sbin/mkfs.cachestore")" = mkcachestore ]
 run "$D/usr/sbin/mkfs.cachestore" -V
 check install-mkfs-link-runs eval '[ "$rc" -eq 0 ] && grep -q "^mkfs.cachestore (cachestore format" <<<"$out"'
@@ -31,7 +32,7 @@ check install-udev-rule-links eval 'grep -qF "SYMLINK+=\"disk/by-uuid/\$env{ID_F
 	grep -qF "SYMLINK+=\"disk/by-label/\$env{ID_FS_LABEL_ENC}\"" "$rule"'
 # every installed page renders without a warning (man --warnings)
 warn=
-for p in "$D"/usr/share/man/man8/*.8; do
+for p in "$D"/usr/share/man/man8/*.8 "$D"/usr/share/man/man5/*.5; do
 	w=$(cd "$D/usr/share/man" && man --warnings -l "$p" 2>&1 >/dev/null)
 	[ -z "$w" ] || warn+="$(basename "$p"): $w "
 done
