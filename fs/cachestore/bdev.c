@@ -165,7 +165,7 @@ static int cachestore_dev_discard(void *priv, u64 blk, u64 count)
 {
 	struct cachestore_cache *cache = priv;
 
-	if (!cache->discard || !bdev_max_discard_sectors(cache->bdev))
+	if (!READ_ONCE(cache->discard) || !bdev_max_discard_sectors(cache->bdev))
 		return 0;
 	return blkdev_issue_discard(cache->bdev,
 				    blk << (CSF_BLOCK_SHIFT - SECTOR_SHIFT),

@@ -215,7 +215,7 @@ static void cachestore_commit_worker(struct work_struct *work)
 	if (!cache->withdrawing && !cache->dead)
 		queue_delayed_work(cache->commit_wq, &cache->commit_work,
 				   READ_ONCE(cache->cull_more) ? 0 :
-				   msecs_to_jiffies(cache->commit_ms));
+				   msecs_to_jiffies(READ_ONCE(cache->commit_ms)));
 }
 
 void cachestore_init_cache(struct cachestore_cache *cache)

@@ -56,7 +56,7 @@ static int cachestore_read(struct netfs_cache_resources *cres, loff_t start_pos,
 	page = start_pos >> CACHESTORE_PAGE_SHIFT;
 	npages = len >> CACHESTORE_PAGE_SHIFT;
 	if (!term_func && npages == 1 && read_hole == NETFS_READ_HOLE_FAIL &&
-	    cache->max_rbufs) {
+	    READ_ONCE(cache->max_rbufs)) {
 		/*
 		 * The page NFS reads: a miss is checked for write-behind.  A
 		 * write that completes between the miss and the check is no

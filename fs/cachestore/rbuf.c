@@ -127,7 +127,7 @@ static struct cachestore_rbuf *cachestore_rbuf_alloc(struct cachestore_cache *ca
 	struct cachestore_rbuf *rb;
 	unsigned int i;
 
-	if (atomic_inc_return(&cache->nr_rbufs) > cache->max_rbufs) {
+	if (atomic_inc_return(&cache->nr_rbufs) > READ_ONCE(cache->max_rbufs)) {
 		atomic_dec(&cache->nr_rbufs);
 		return NULL;
 	}

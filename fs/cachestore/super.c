@@ -13,11 +13,14 @@
  * brun=, bcull=, bstop= for blocks and frun=, fcull=, fstop= for object
  * slots (defaults 10, 7 and 3; stop < cull < run < 100; see cull.c).
  * cull=PCT and run=PCT set the cull and run marks of both; a stop mark not
- * given explicitly is lowered below a cull mark set under it.
+ * given explicitly is lowered below a cull mark set under it.  The options
+ * go through fs_context (fs_parameter_spec); /proc/mounts shows every one
+ * in effect, and "mount -o remount,..." changes all but the tag live.
  */
 #include <linux/module.h>
 #include <linux/fs.h>
-#include <linux/parser.h>
+#include <linux/fs_context.h>
+#include <linux/fs_parser.h>
 #include <linux/seq_file.h>
 #include <linux/statfs.h>
 #include <linux/slab.h>
@@ -26,26 +29,35 @@
 #define CACHESTORE_SUPER_MAGIC	0x43535452	/* "CSTR" */
 
 enum {
-	opt_tag, opt_commit, opt_discard, opt_nodiscard, opt_rbufs, opt_cull,
-	opt_run, opt_brun, opt_bcull, opt_bstop, opt_frun, opt_fcull,
-	opt_fstop, opt_err
+	opt_tag, opt_commit, opt_discard, opt_rbufs, opt_cull, opt_run,
+	opt_brun, opt_bcull, opt_bstop, opt_frun, opt_fcull, opt_fstop,
 };
 
-static const match_table_t cachestore_tokens = {
-	{ opt_tag, "tag=%s" },
-	{ opt_commit, "commit=%u" },
-	{ opt_discard, "discard" },
-	{ opt_nodiscard, "nodiscard" },
-	{ opt_rbufs, "rbufs=%u" },
-	{ opt_cull, "cull=%u" },
-	{ opt_run, "run=%u" },
-	{ opt_brun, "brun=%u" },
-	{ opt_bcull, "bcull=%u" },
-	{ opt_bstop, "bstop=%u" },
-	{ opt_frun, "frun=%u" },
-	{ opt_fcull, "fcull=%u" },
-	{ opt_fstop, "fstop=%u" },
-	{ opt_err, NULL },
+static const struct fs_parameter_spec cachestore_param_specs[] = {
+	fsparam_string("tag", opt_tag),
+	fsparam_u32("commit", opt_commit),
+	fsparam_flag_no("discard", opt_discard),
+	fsparam_u32("rbufs", opt_rbufs),
+	fsparam_u32("cull", opt_cull),
+	fsparam_u32("run", opt_run),
+	fsparam_u32("brun", opt_brun),
+	fsparam_u32("bcull", opt_bcull),
+	fsparam_u32("bstop", opt_bstop),
+	fsparam_u32("frun", opt_frun),
+	fsparam_u32("fcull", opt_fcull),
+	fsparam_u32("fstop", opt_fstop),
+	{}
+};
+
+/*
+ * The options of one mount or remount, -1 (or an empty tag) where not
+ * given: a remount changes only what it names.
+ */
+struct cachestore_fs_context {
+	char		tag[sizeof_field(struct cachestore_cache, tag)];
+	int		commit_ms, discard, rbufs;
+	int		mark[2][3];	/* [0] blocks, [1] slots; run, cull, stop */
+	int		both[2];	/* run=, cull= */
 };
 
 /* Check stop < cull < run < 100 for one set of marks. */
@@ -58,90 +70,75 @@ static int cachestore_check_marks(const struct cachestore_marks *m, char kind)
 	return -EINVAL;
 }
 
-static int cachestore_parse_options(struct cachestore_cache *cache, char *data)
+/*
+ * The marks @ctx gives, over @m (the defaults at mount, the marks in effect
+ * at remount); -EINVAL, @m unusable, if they do not hold.
+ */
+static int cachestore_resolve_marks(const struct cachestore_fs_context *ctx,
+				    struct cachestore_marks m[2])
 {
-	/* explicit marks, -1 unset: [0] blocks, [1] slots; run, cull, stop */
-	int mark[2][3] = { { -1, -1, -1 }, { -1, -1, -1 } };
-	int both[2] = { -1, -1 };	/* run=, cull= */
-	struct cachestore_marks *m[2] = { &cache->bmark, &cache->fmark };
-	substring_t args[MAX_OPT_ARGS];
-	int n, i, token;
-	char *p;
+	int i;
 
-	while ((p = strsep(&data, ",")) != NULL) {
-		if (!*p)
-			continue;
-		token = match_token(p, cachestore_tokens, args);
-		switch (token) {
-		case opt_tag:
-			if (args[0].to - args[0].from >= sizeof(cache->tag) ||
-			    args[0].to == args[0].from) {
-				pr_err("cachestore: tag must be 1 to %zu characters\n",
-				       sizeof(cache->tag) - 1);
-				return -EINVAL;
-			}
-			match_strlcpy(cache->tag, &args[0], sizeof(cache->tag));
-			break;
-		case opt_commit:
-			if (match_int(&args[0], &n) || n < 10 || n > 600000) {
-				pr_err("cachestore: commit= takes 10 to 600000 ms\n");
-				return -EINVAL;
-			}
-			cache->commit_ms = n;
-			break;
-		case opt_discard:
-			cache->discard = true;
-			break;
-		case opt_nodiscard:
-			cache->discard = false;
-			break;
-		case opt_rbufs:
-			if (match_int(&args[0], &n) || n < 0 || n > 4096) {
-				pr_err("cachestore: rbufs= takes 0 to 4096\n");
-				return -EINVAL;
-			}
-			cache->max_rbufs = n;
-			break;
-		case opt_cull:
-		case opt_run:
-		case opt_brun:
-		case opt_bcull:
-		case opt_bstop:
-		case opt_frun:
-		case opt_fcull:
-		case opt_fstop:
-			if (match_int(&args[0], &n) || n < 0 || n > 99) {
-				pr_err("cachestore: \"%s\": the marks take 0 to 99 (%%)\n",
-				       p);
-				return -EINVAL;
-			}
-			if (token == opt_run || token == opt_cull)
-				both[token == opt_cull] = n;
-			else if (token <= opt_bstop)
-				mark[0][token - opt_brun] = n;
-			else
-				mark[1][token - opt_frun] = n;
-			break;
-		default:
-			pr_err("cachestore: unknown mount option \"%s\"\n", p);
-			return -EINVAL;
-		}
-	}
 	for (i = 0; i < 2; i++) {
-		if (both[0] >= 0)
-			m[i]->run = both[0];
-		if (both[1] >= 0)
-			m[i]->cull = both[1];
-		if (mark[i][0] >= 0)
-			m[i]->run = mark[i][0];
-		if (mark[i][1] >= 0)
-			m[i]->cull = mark[i][1];
-		if (mark[i][2] >= 0)
-			m[i]->stop = mark[i][2];
-		else if (m[i]->stop >= m[i]->cull && m[i]->cull)
-			m[i]->stop = m[i]->cull - 1;
-		if (cachestore_check_marks(m[i], i ? 'f' : 'b'))
+		if (ctx->both[0] >= 0)
+			m[i].run = ctx->both[0];
+		if (ctx->both[1] >= 0)
+			m[i].cull = ctx->both[1];
+		if (ctx->mark[i][0] >= 0)
+			m[i].run = ctx->mark[i][0];
+		if (ctx->mark[i][1] >= 0)
+			m[i].cull = ctx->mark[i][1];
+		if (ctx->mark[i][2] >= 0)
+			m[i].stop = ctx->mark[i][2];
+		else if (m[i].stop >= m[i].cull && m[i].cull)
+			m[i].stop = m[i].cull - 1;
+		if (cachestore_check_marks(&m[i], i ? 'f' : 'b'))
 			return -EINVAL;
+	}
+	return 0;
+}
+
+static int cachestore_parse_param(struct fs_context *fc,
+				  struct fs_parameter *param)
+{
+	struct cachestore_fs_context *ctx = fc->fs_private;
+	struct fs_parse_result result;
+	int opt;
+
+	opt = fs_parse(fc, cachestore_param_specs, param, &result);
+	if (opt < 0)
+		return opt;
+	switch (opt) {
+	case opt_tag:
+		if (!param->string[0] || strlen(param->string) >= sizeof(ctx->tag))
+			return invalfc(fc, "tag must be 1 to %zu characters",
+				       sizeof(ctx->tag) - 1);
+		strscpy(ctx->tag, param->string, sizeof(ctx->tag));
+		break;
+	case opt_commit:
+		if (result.uint_32 < 10 || result.uint_32 > 600000)
+			return invalfc(fc, "commit= takes 10 to 600000 ms");
+		ctx->commit_ms = result.uint_32;
+		break;
+	case opt_discard:
+		ctx->discard = !result.negated;
+		break;
+	case opt_rbufs:
+		if (result.uint_32 > 4096)
+			return invalfc(fc, "rbufs= takes 0 to 4096");
+		ctx->rbufs = result.uint_32;
+		break;
+	default:
+		if (result.uint_32 > 99)
+			return invalfc(fc, "\"%s=%u\": the marks take 0 to 99 (%%)",
+				       param->key, result.uint_32);
+		if (opt == opt_run || opt == opt_cull)
+			ctx->both[opt == opt_cull] = result.uint_32;
+		else if (opt <= opt_bstop)
+			ctx->mark[0][opt - opt_brun] = result.uint_32;
+		else
+			ctx->mark[1][opt - opt_frun] = result.uint_32;
+		break;
 	}
 	return 0;
 }
@@ -233,13 +230,39 @@ static int cachestore_sync_fs(struct super_block *sb, int wait)
 	return cachestore_commit(cache);
 }
 
+/*
+ * Every option in effect, for /proc/mounts.  The marks are read without
+ * cache->lock (a commit holds it through its I/O): a remount racing with
+ * the read may show a mix of old and new marks.
+ */
+static int cachestore_show_options(struct seq_file *m, struct dentry *root)
+{
+	struct cachestore_cache *cache = root->d_sb->s_fs_info;
+
+	seq_show_option(m, "tag", cache->tag);
+	seq_printf(m, ",commit=%u,%s,rbufs=%u", READ_ONCE(cache->commit_ms),
+		   READ_ONCE(cache->discard) ? "discard" : "nodiscard",
+		   READ_ONCE(cache->max_rbufs));
+	seq_printf(m, ",brun=%u,bcull=%u,bstop=%u,frun=%u,fcull=%u,fstop=%u",
+		   READ_ONCE(cache->bmark.run), READ_ONCE(cache->bmark.cull),
+		   READ_ONCE(cache->bmark.stop), READ_ONCE(cache->fmark.run),
+		   READ_ONCE(cache->fmark.cull), READ_ONCE(cache->fmark.stop));
+	return 0;
+}
+
 static const struct super_operations cachestore_super_ops = {
 	.statfs		= cachestore_statfs,
 	.sync_fs	= cachestore_sync_fs,
+	.show_options	= cachestore_show_options,
 };
 
-static int cachestore_fill_super(struct super_block *sb, void *data, int silent)
+static int cachestore_fill_super(struct super_block *sb, struct fs_context *fc)
 {
+	struct cachestore_fs_context *ctx = fc->fs_private;
+	struct cachestore_marks marks[2] = {
+		{ .run = 10, .cull = 7, .stop = 3 },
+		{ .run = 10, .cull = 7, .stop = 3 },
+	};
 	static const struct tree_descr files[] = {
 		[2] = { "stats", &cachestore_stats_fops, 0444 },
 		{ "" },
@@ -254,13 +277,12 @@ static int cachestore_fill_super(struct super_block *sb, void *data, int silent)
 	sb->s_fs_info = cache;
 	cache->sb = sb;
 	cache->bdev = sb->s_bdev;
-	cache->commit_ms = 1000;
-	cache->max_rbufs = 64;
+	cache->commit_ms = ctx->commit_ms >= 0 ? ctx->commit_ms : 1000;
+	cache->max_rbufs = ctx->rbufs >= 0 ? ctx->rbufs : 64;
 	cache->max_wb_pages = 1024;
-	cache->bmark = (struct cachestore_marks){ .run = 10, .cull = 7, .stop = 3 };
-	cache->fmark = cache->bmark;
 	xa_init(&cache->live);
-	cache->discard = true;
+	cache->discard = ctx->discard != 0;
+	strscpy(cache->tag, ctx->tag, sizeof(cache->tag));
 	mutex_init(&cache->lock);
 	mutex_init(&cache->commit_lock);
 	spin_lock_init(&cache->object_list_lock);
@@ -273,9 +295,11 @@ static int cachestore_fill_super(struct super_block *sb, void *data, int silent)
 	init_waitqueue_head(&cache->meta_wait);
 	cachestore_init_cache(cache);
 
-	ret = cachestore_parse_options(cache, data);
+	ret = cachestore_resolve_marks(ctx, marks);
 	if (ret)
 		return ret;
+	cache->bmark = marks[0];
+	cache->fmark = marks[1];
 	if (!sb_set_blocksize(sb, CSF_BLOCK_SIZE)) {
 		pr_err("cachestore: %pg: logical block size %u is over %u\n",
 		       sb->s_bdev, bdev_logical_block_size(sb->s_bdev),
@@ -320,15 +344,87 @@ static int cachestore_fill_super(struct super_block *sb, void *data, int silent)
 	return cachestore_add_cache(cache);
 }
 
-static struct dentry *cachestore_mount(struct file_system_type *fs_type,
-				       int flags, const char *dev_name,
-				       void *data)
+static int cachestore_get_tree(struct fs_context *fc)
 {
-	if (flags & SB_RDONLY) {
-		pr_err("cachestore: a cache cannot be bound read-only\n");
-		return ERR_PTR(-EROFS);
+	if (fc->sb_flags & SB_RDONLY) {
+		errorf(fc, "a cache cannot be bound read-only");
+		return -EROFS;
 	}
-	return mount_bdev(fs_type, flags, dev_name, data, cachestore_fill_super);
+	return get_tree_bdev(fc, cachestore_fill_super);
+}
+
+/*
+ * mount -o remount: what the options name changes at once, the rest stays.
+ * New marks are checked as at mount, against the marks in effect, and take
+ * effect together; culling looks at them at once.  The tag cannot change.
+ */
+static int cachestore_reconfigure(struct fs_context *fc)
+{
+	struct cachestore_fs_context *ctx = fc->fs_private;
+	struct cachestore_cache *cache = fc->root->d_sb->s_fs_info;
+	struct cachestore_marks marks[2];
+	int ret;
+
+	if (fc->sb_flags & SB_RDONLY) {
+		errorf(fc, "a cache cannot be made read-only");
+		return -EROFS;
+	}
+	if (ctx->tag[0] && strcmp(ctx->tag, cache->tag))
+		return invalfc(fc, "the tag cannot change on remount (unmount and mount again)");
+	mutex_lock(&cache->lock);
+	marks[0] = cache->bmark;
+	marks[1] = cache->fmark;
+	ret = cachestore_resolve_marks(ctx, marks);
+	if (!ret) {
+		cache->bmark = marks[0];
+		cache->fmark = marks[1];
+	}
+	mutex_unlock(&cache->lock);
+	if (ret)
+		return ret;
+	if (ctx->commit_ms >= 0)
+		WRITE_ONCE(cache->commit_ms, ctx->commit_ms);
+	if (ctx->discard >= 0)
+		WRITE_ONCE(cache->discard, ctx->discard);
+	if (ctx->rbufs >= 0)
+		WRITE_ONCE(cache->max_rbufs, ctx->rbufs);
+	pr_info("cachestore %s: remounted: commit=%u,%s,rbufs=%u,brun=%u,bcull=%u,bstop=%u,frun=%u,fcull=%u,fstop=%u\n",
+		cache->tag, cache->commit_ms,
+		cache->discard ? "discard" : "nodiscard", cache->max_rbufs,
+		marks[0].run, marks[0].cull, marks[0].stop,
+		marks[1].run, marks[1].cull, marks[1].stop);
+	/* the new interval, and the new marks: the worker culls if below */
+	cachestore_kick_commit(cache);
+	return 0;
+}
+
+static void cachestore_free_fc(struct fs_context *fc)
+{
+	kfree(fc->fs_private);
+}
+
+static const struct fs_context_operations cachestore_context_ops = {
+	.parse_param	= cachestore_parse_param,
+	.get_tree	= cachestore_get_tree,
+	.reconfigure	= cachestore_reconfigure,
+	.free		= cachestore_free_fc,
+};
+
+static int cachestore_init_fs_context(struct fs_context *fc)
+{
+	struct cachestore_fs_context *ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+
+	if (!ctx)
+		return -ENOMEM;
+	ctx->commit_ms = -1;
+	ctx->discard = -1;
+	ctx->rbufs = -1;
+	memset(ctx->mark, 0xff, sizeof(ctx->mark));	/* -1: not given */
+	ctx->both[0] = -1;
+	ctx->both[1] = -1;
+	fc->fs_private = ctx;
+	fc->ops = &cachestore_context_ops;
+	return 0;
 }
 
 /*
@@ -378,7 +474,8 @@ static void cachestore_kill_sb(struct super_block *sb)
 static struct file_system_type cachestore_fs_type = {
 	.owner		= THIS_MODULE,
 	.name		= "cachestore",
-	.mount		= cachestore_mount,
+	.init_fs_context = cachestore_init_fs_context,
+	.parameters	= cachestore_param_specs,
 	.kill_sb	= cachestore_kill_sb,
 	.fs_flags	= FS_REQUIRES_DEV,
 };
