@@ -108,6 +108,7 @@ static void cachestore_note_present(struct cachestore_cache *cache,
 static void cachestore_mark_present(struct cachestore_io *io)
 {
 	struct cachestore_cache *cache = io->cache;
+	bool marked = false;
 	int ret = 0;
 	u32 i;
 
@@ -133,7 +134,7 @@ static void cachestore_mark_present(struct cachestore_io *io)
 				ret = -ENODATA;	/* beyond a new size */
 			if (ret)
 				break;
-			cachestore_note_present(cache, io);
+			marked = true;
 			page += got;
 		}
 		if (page < end) {
@@ -147,6 +148,8 @@ static void cachestore_mark_present(struct cachestore_io *io)
 						 ret);
 		}
 	}
+	if (marked)
+		cachestore_note_present(cache, io);
 	mutex_unlock(&cache->lock);
 }
 
