@@ -24,6 +24,11 @@
 #                        seconds is stopped and booted again, once (default
 #                        $CS_BOOT_DEADLINE or 300)
 #   --out DIR            keep results in DIR (default: a new temp dir)
+#   --host-prep FILE     before booting, run the bash script FILE on the
+#                        host, with KVER, CS_REPO, CS_OUT (the results dir)
+#                        and BUILD set; a failure fails the test.  The VM
+#                        sees what it leaves under CS_OUT at the same path
+#                        (the host's tree is the VM's lower root)
 #   --expect-fail WHAT   harness self-tests: succeed only if the run fails for
 #                        exactly the reason WHAT names: exit=N (the script
 #                        exited N, the console is clean), warn:TEXT (the
@@ -35,8 +40,9 @@
 #
 # Environment: CS_QUICK=1 is passed to the script (tests at real geometry
 # run smaller; tests/run-all.sh sets it for QUICK_KERNELS).  CS_DISK_CACHE is
-# qemu's cache mode for the disks: default unsafe, which does not pass the
-# guest's flushes on to the host file.  The disks are scratch images, and the
+# qemu's cache mode for the disks: by default O_DIRECT on the host file with
+# the guest's flushes ignored (cache.direct=on,cache.no-flush=on), as with
+# unsafe, which does not pass the guest's flushes on to the host file.  The disks are scratch images, and the
 # tests cut power inside the VM (dm-log-writes, dm-flakey), never by losing
 # the host's page cache; a host fdatasync per guest flush only made every
 # commit slow (test_fscache creating 10,000 objects: 71 s, 33 s with unsafe).
@@ -68,6 +74,7 @@ while [ $# -gt 0 ]; do
 	--boot-deadline) boot_deadline=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--expect-fail) expect=$2; shift 2 ;;
+	--host-prep) host_prep=$2; shift 2 ;;
 	-h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	--) shift; break ;;
 	-*) echo "run-vm.sh: unknown option $1" >&2; exit 2 ;;
@@ -86,6 +93,16 @@ fi
 mkdir -p "$out"
 rm -f "$out"/rc.* "$out"/console.log "$out"/test.log "$out"/dmesg.*
 cp "$script" "$out/script.sh"
+if [ -n "${host_prep:-}" ]; then
+	case $host_prep in /*) ;; *) host_prep="$(dirname "$script")/$host_prep" ;; esac
+	out=$(cd "$out" && pwd)
+	if ! KVER=$KVER CS_REPO=$repo CS_OUT=$out BUILD=$BUILD bash "$host_prep" > "$out/host-prep.log" 2>&1; then
+		tail -n 20 "$out/host-prep.log" | sed 's/^/  /'
+		echo "run-vm.sh: host preparation $host_prep failed (see $out/host-prep.log)" >&2
+		echo "FAIL: host preparation ${host_prep##*/} failed" > "$out/test.log"
+		exit 1
+	fi
+fi
 
 # --- initramfs: busybox + module chain, rebuilt when its inputs change -----
 # Modules may be compressed (6.12: .ko.xz; busybox insmod gets them
@@ -172,6 +189,15 @@ fi
 [ -f "$vmlinux" ] && kernel=$vmlinux
 
 # --- disks ------------------------------------------------------------------
+# The host's page cache is bypassed (O_DIRECT) but flushes are ignored, as
+# with cache=unsafe: on a machine that hands freed memory back to its own
+# host (free page reporting), every GiB that passes through the page cache
+# afresh costs seconds, and the suite reads and writes many GiB of sparse
+# images.  CS_DISK_CACHE=MODE picks a plain qemu cache mode instead.
+case ${CS_DISK_CACHE:-direct-unsafe} in
+direct-unsafe) cache_opts="cache.direct=on,cache.no-flush=on" ;;
+*) cache_opts="cache=$CS_DISK_CACHE" ;;
+esac
 drive_args=() letters=(a b c d e f g h i j k l m n o p)
 i=0
 disk_env=""
@@ -181,7 +207,7 @@ for d in ${disks[@]+"${disks[@]}"}; do
 	case $lbs in ""|512|1024|2048|4096) ;; *) echo "run-vm.sh: --disk $d: sector size must be 512, 1024, 2048 or 4096" >&2; exit 2 ;; esac
 	img="$out/$name.img"
 	[ -f "$img" ] || truncate -s "$size" "$img"
-	drive_args+=(-drive "file=$img,if=none,id=d$i,format=raw,cache=${CS_DISK_CACHE:-unsafe},discard=unmap"
+	drive_args+=(-drive "file=$img,if=none,id=d$i,format=raw,$cache_opts,discard=unmap"
 		     -device "virtio-blk-pci,drive=d$i,serial=$name${lbs:+,logical_block_size=$lbs,physical_block_size=$lbs}")
 	disk_env+="export CS_DISK_${name^^}=/dev/vd${letters[$i]}"$'\n'
 	i=$((i + 1))
@@ -216,6 +242,7 @@ for boot in $(seq 1 "$boots"); do
 	{
 		echo "export CS_REPO='$repo' CS_KVER='$KVER' CS_KCACHE='$kimg' CS_KOBJ='$BUILD/$KVER'"
 		echo "export CS_SCRIPT=/results/script.sh CS_SCRIPT_NAME='$script' CS_TIMEOUT='$timeout' CS_BOOT='$boot' CS_BOOTS='$boots'"
+		echo "export CS_OUT='$(cd "$out" && pwd)'"
 		printf 'export CS_ARGS=%q CS_QUICK=%q\n' "$*" "${CS_QUICK:-0}"
 		printf '%s' "$disk_env"
 	} > "$out/vm.env"
