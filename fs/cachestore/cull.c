@@ -35,6 +35,19 @@
 #define CACHESTORE_CULL_ROUND	256	/* victims per commit interval */
 #define CACHESTORE_RECLAIM_BUDGET 256	/* granule runs per step */
 
+/*
+ * Check stop < cull < run < 100 for one set of marks (@kind 'b' for blocks,
+ * 'f' for object slots), as mount, remount and sysfs set them.
+ */
+int cachestore_check_marks(const struct cachestore_marks *m, char kind)
+{
+	if (m->stop < m->cull && m->cull < m->run && m->run < 100)
+		return 0;
+	pr_err("cachestore: %cstop (%u) < %ccull (%u) < %crun (%u) < 100 does not hold\n",
+	       kind, m->stop, kind, m->cull, kind, m->run);
+	return -EINVAL;
+}
+
 /* Objects with a live cookie are not culled here. */
 static bool cachestore_cull_skip(void *priv, u32 objid)
 {

@@ -175,6 +175,7 @@ static void cachestore_withdraw_cookie(struct fscache_cookie *cookie)
 	struct cachestore_cache *cache = object->volume->cache;
 	bool update = false;
 	int ret = 0;
+	u32 objid;
 
 	if (!list_empty(&object->cache_link)) {
 		spin_lock(&cache->object_list_lock);
@@ -217,17 +218,23 @@ static void cachestore_withdraw_cookie(struct fscache_cookie *cookie)
 		}
 		cachestore_meta_error(cache, ret, "withdrawing an object");
 	}
-	mutex_unlock(&cache->lock);
-	if (ret && ret != -ESTALE)
-		pr_warn("cachestore %s: object %u: withdraw error %d\n",
-			cache->tag, object->objid, ret);
-
-	cachestore_rbuf_release(cache, object);
-	if (object->objid) {
-		xa_erase(&cache->live, object->objid);
+	objid = object->objid;
+	if (objid) {
+		/*
+		 * Under cache->lock: eviction (evict.c) finds the object
+		 * through cache->live under it, and must not find it once
+		 * it is about to be freed.
+		 */
+		xa_erase(&cache->live, objid);
 		/* a victim, perhaps: culling looks again (cull.c) */
 		atomic_inc_return(&cache->releases);
 	}
+	mutex_unlock(&cache->lock);
+	if (ret && ret != -ESTALE)
+		pr_warn("cachestore %s: object %u: withdraw error %d\n",
+			cache->tag, objid, ret);
+
+	cachestore_rbuf_release(cache, object);
 	cookie->cache_priv = NULL;
 	kfree(object);
 	/* Last: fscache_wait_for_objects() lets the cache go after this. */

@@ -31,6 +31,9 @@
 #include <linux/mutex.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
+#include <linux/kobject.h>
+#include <linux/completion.h>
+#include <linux/seq_file.h>
 #include "csf.h"
 #include "compat.h"
 
@@ -46,7 +49,13 @@ struct cachestore_stats {
 	atomic64_t dirty_marks_waited, dirty_marks_fresh;
 	atomic64_t rbuf_fills, rbuf_hit_pages;
 	atomic64_t commit_hold_max_us, checkpoint_hold_max_us;
+	atomic64_t evictions;
 };
+
+/* Limits of the tunables, for the mount options and sysfs alike. */
+#define CACHESTORE_COMMIT_MS_MIN	10
+#define CACHESTORE_COMMIT_MS_MAX	600000
+#define CACHESTORE_RBUFS_MAX		4096
 
 /*
  * One bound cache: a block device formatted by mkcachestore.
@@ -115,6 +124,10 @@ struct cachestore_cache {
 	bool			withdrawing;
 	bool			vol_full_logged; /* under lock, see volume.c */
 	struct cachestore_stats	stats;
+	struct kobject		kobj;		/* /sys/fs/cachestore/DEV */
+	struct completion	kobj_released;
+	bool			kobj_added;
+	bool			evict_stop;	/* unbinding: evict.c stops */
 };
 
 struct cachestore_volume {
@@ -218,11 +231,15 @@ void cachestore_io_end(struct cachestore_cache *cache, unsigned int era);
 u64 cachestore_now(void);
 
 /* cull.c */
+int cachestore_check_marks(const struct cachestore_marks *m, char kind);
 void cachestore_note_use(struct cachestore_cache *cache,
 			 struct cachestore_object *object);
 bool cachestore_space_gate(struct cachestore_cache *cache, bool slots);
 int cachestore_cull(struct cachestore_cache *cache);
 int cachestore_reclaim(struct cachestore_cache *cache);
+
+/* evict.c */
+long cachestore_evict(struct cachestore_cache *cache, u32 vid);
 
 /* interface.c */
 extern const struct fscache_cache_ops cachestore_cache_ops;
@@ -260,13 +277,21 @@ int cachestore_read_buffered(struct netfs_cache_resources *cres,
 			     struct iov_iter *iter);
 
 /* super.c */
+extern const char *const cachestore_stat_names[];
 int __init cachestore_register_fs(void);
 void cachestore_unregister_fs(void);
+
+/* sysfs.c */
+int __init cachestore_sysfs_init(void);
+void cachestore_sysfs_exit(void);
+int cachestore_sysfs_add(struct cachestore_cache *cache);
+void cachestore_sysfs_del(struct cachestore_cache *cache);
 
 /* volume.c */
 void cachestore_acquire_volume(struct fscache_volume *vcookie);
 void cachestore_free_volume(struct fscache_volume *vcookie);
 void cachestore_withdraw_volume(struct cachestore_volume *volume);
+int cachestore_volumes_show(struct seq_file *m, struct cachestore_cache *cache);
 
 /* wb.c */
 void cachestore_wb_init(struct cachestore_cache *cache);

@@ -17,18 +17,26 @@ static int __init cachestore_init(void)
 	ret = cachestore_io_init();
 	if (ret)
 		return ret;
+	ret = cachestore_sysfs_init();
+	if (ret)
+		goto out_io;
 	ret = cachestore_register_fs();
-	if (ret) {
-		cachestore_io_exit();
-		return ret;
-	}
+	if (ret)
+		goto out_sysfs;
 	pr_info("cachestore: loaded\n");
 	return 0;
+
+out_sysfs:
+	cachestore_sysfs_exit();
+out_io:
+	cachestore_io_exit();
+	return ret;
 }
 
 static void __exit cachestore_exit(void)
 {
 	cachestore_unregister_fs();
+	cachestore_sysfs_exit();
 	cachestore_io_exit();
 }
 

@@ -2,8 +2,10 @@
 /*
  * cachestore: binding.  "mount -t cachestore [-o OPTS] DEVICE DIR" claims the
  * device, opens the cache (replaying its journal) and puts it in service;
- * umount withdraws it.  DIR shows a "stats" file; statfs reports the cache's
- * size and free space.
+ * umount withdraws it.  DIR shows a "stats" file (every counter, read at
+ * once) and a "volumes" file (sysfs.c's evict takes their ids); statfs
+ * reports the cache's size and free space.  sysfs.c shows the same values
+ * one per file and takes the tunables too.
  *
  * Options: tag=NAME (the fscache cache name; default the label, else
  * "cachestore"), commit=MS (journal commit interval, default 1000),
@@ -60,16 +62,6 @@ struct cachestore_fs_context {
 	int		both[2];	/* run=, cull= */
 };
 
-/* Check stop < cull < run < 100 for one set of marks. */
-static int cachestore_check_marks(const struct cachestore_marks *m, char kind)
-{
-	if (m->stop < m->cull && m->cull < m->run && m->run < 100)
-		return 0;
-	pr_err("cachestore: %cstop (%u) < %ccull (%u) < %crun (%u) < 100 does not hold\n",
-	       kind, m->stop, kind, m->cull, kind, m->run);
-	return -EINVAL;
-}
-
 /*
  * The marks @ctx gives, over @m (the defaults at mount, the marks in effect
  * at remount); -EINVAL, @m unusable, if they do not hold.
@@ -116,16 +108,20 @@ static int cachestore_parse_param(struct fs_context *fc,
 		strscpy(ctx->tag, param->string, sizeof(ctx->tag));
 		break;
 	case opt_commit:
-		if (result.uint_32 < 10 || result.uint_32 > 600000)
-			return invalfc(fc, "commit= takes 10 to 600000 ms");
+		if (result.uint_32 < CACHESTORE_COMMIT_MS_MIN ||
+		    result.uint_32 > CACHESTORE_COMMIT_MS_MAX)
+			return invalfc(fc, "commit= takes %u to %u ms",
+				       CACHESTORE_COMMIT_MS_MIN,
+				       CACHESTORE_COMMIT_MS_MAX);
 		ctx->commit_ms = result.uint_32;
 		break;
 	case opt_discard:
 		ctx->discard = !result.negated;
 		break;
 	case opt_rbufs:
-		if (result.uint_32 > 4096)
-			return invalfc(fc, "rbufs= takes 0 to 4096");
+		if (result.uint_32 > CACHESTORE_RBUFS_MAX)
+			return invalfc(fc, "rbufs= takes 0 to %u",
+				       CACHESTORE_RBUFS_MAX);
 		ctx->rbufs = result.uint_32;
 		break;
 	default:
@@ -143,8 +139,8 @@ static int cachestore_parse_param(struct fs_context *fc,
 	return 0;
 }
 
-/* In the order of struct cachestore_stats. */
-static const char *const cachestore_stat_names[] = {
+/* In the order of struct cachestore_stats (sysfs.c shows them too). */
+const char *const cachestore_stat_names[] = {
 	"lookups", "lookup_hits", "creates",
 	"read_pages", "read_hit_pages", "read_miss_pages",
 	"write_pages", "write_fail_pages", "stale",
@@ -153,6 +149,8 @@ static const char *const cachestore_stat_names[] = {
 	"dirty_marks_waited", "dirty_marks_fresh",
 	"rbuf_fills", "rbuf_hit_pages",
 	"commit_hold_max_us", "checkpoint_hold_max_us",
+	"evictions",
+	NULL
 };
 
 static int cachestore_stats_show(struct seq_file *m, void *v)
@@ -164,7 +162,7 @@ static int cachestore_stats_show(struct seq_file *m, void *v)
 	int ret;
 
 	BUILD_BUG_ON(sizeof(*s) != sizeof(atomic64_t) *
-		     ARRAY_SIZE(cachestore_stat_names));
+		     (ARRAY_SIZE(cachestore_stat_names) - 1));
 	mutex_lock(&cache->lock);
 	ret = csf_statfs(cache->fs, &st);
 	mutex_unlock(&cache->lock);
@@ -179,7 +177,7 @@ static int cachestore_stats_show(struct seq_file *m, void *v)
 		   st.volumes);
 	seq_printf(m, "journal_blocks: %llu\njournal_used: %llu\n",
 		   st.journal_blocks, st.journal_used);
-	for (i = 0; i < ARRAY_SIZE(cachestore_stat_names); i++)
+	for (i = 0; cachestore_stat_names[i]; i++)
 		seq_printf(m, "%s: %lld\n", cachestore_stat_names[i],
 			   (long long)atomic64_read(&((atomic64_t *)s)[i]));
 	return 0;
@@ -193,6 +191,25 @@ static int cachestore_stats_open(struct inode *inode, struct file *file)
 static const struct file_operations cachestore_stats_fops = {
 	.owner		= THIS_MODULE,
 	.open		= cachestore_stats_open,
+	.read		= seq_read,
+	.llseek		= seq_lseek,
+	.release	= single_release,
+};
+
+static int cachestore_volumes_show_file(struct seq_file *m, void *v)
+{
+	return cachestore_volumes_show(m,
+				       file_inode(m->file)->i_sb->s_fs_info);
+}
+
+static int cachestore_volumes_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, cachestore_volumes_show_file, NULL);
+}
+
+static const struct file_operations cachestore_volumes_fops = {
+	.owner		= THIS_MODULE,
+	.open		= cachestore_volumes_open,
 	.read		= seq_read,
 	.llseek		= seq_lseek,
 	.release	= single_release,
@@ -265,6 +282,7 @@ static int cachestore_fill_super(struct super_block *sb, struct fs_context *fc)
 	};
 	static const struct tree_descr files[] = {
 		[2] = { "stats", &cachestore_stats_fops, 0444 },
+		{ "volumes", &cachestore_volumes_fops, 0444 },
 		{ "" },
 	};
 	struct cachestore_cache *cache;
@@ -341,7 +359,10 @@ static int cachestore_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_op = &cachestore_super_ops;
 	sb->s_time_gran = 1;
 
-	return cachestore_add_cache(cache);
+	ret = cachestore_add_cache(cache);
+	if (!ret)
+		ret = cachestore_sysfs_add(cache);
+	return ret;
 }
 
 static int cachestore_get_tree(struct fs_context *fc)
@@ -432,10 +453,10 @@ static int cachestore_init_fs_context(struct fs_context *fc)
  * way to keep them); drop it so that unmounting frees them.  d_genocide()
  * did that, but it is not exported since 6.8.
  */
-static void cachestore_unpin_files(struct super_block *sb)
+static void cachestore_unpin_file(struct super_block *sb, const char *name)
 {
-	struct qstr name = QSTR_INIT("stats", 5);
-	struct dentry *dentry = d_hash_and_lookup(sb->s_root, &name);
+	struct qstr q = QSTR_INIT(name, strlen(name));
+	struct dentry *dentry = d_hash_and_lookup(sb->s_root, &q);
 
 	if (IS_ERR_OR_NULL(dentry))
 		return;
@@ -448,6 +469,7 @@ static void cachestore_kill_sb(struct super_block *sb)
 	struct cachestore_cache *cache = sb->s_fs_info;
 
 	if (cache) {
+		cachestore_sysfs_del(cache);
 		if (cache->cache)
 			cachestore_withdraw_cache(cache);
 		cachestore_rbuf_drain(cache);
@@ -461,8 +483,10 @@ static void cachestore_kill_sb(struct super_block *sb)
 		if (cache->commit_wq)
 			destroy_workqueue(cache->commit_wq);
 	}
-	if (sb->s_root)
-		cachestore_unpin_files(sb);
+	if (sb->s_root) {
+		cachestore_unpin_file(sb, "stats");
+		cachestore_unpin_file(sb, "volumes");
+	}
 	kill_block_super(sb);
 	if (cache) {
 		xa_destroy(&cache->live);

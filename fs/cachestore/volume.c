@@ -4,6 +4,7 @@
  * found by its key; its coherency data must match for it to be used.
  */
 #include <linux/slab.h>
+#include <linux/seq_file.h>
 #include "internal.h"
 
 void cachestore_acquire_volume(struct fscache_volume *vcookie)
@@ -116,4 +117,37 @@ void cachestore_free_volume(struct fscache_volume *vcookie)
 void cachestore_withdraw_volume(struct cachestore_volume *volume)
 {
 	__cachestore_free_volume(volume);
+}
+
+/*
+ * The mount's "volumes" file: one line per volume in the table, "VID STATE
+ * KEY", STATE "live" or "dead" (retired: its objects are orphans that age
+ * out).  VID is what /sys/fs/cachestore/DEV/evict takes.
+ */
+int cachestore_volumes_show(struct seq_file *m, struct cachestore_cache *cache)
+{
+	char *key = kmalloc(CSF_MAX_VOLKEY, GFP_KERNEL);
+	u32 vid, len = 0;
+	bool live;
+	int ret = 0;
+
+	if (!key)
+		return -ENOMEM;
+	for (vid = 1; vid <= cache->fs->geo.volume_len && !ret; vid++) {
+		mutex_lock(&cache->lock);
+		ret = cache->dead ? -EIO :
+		      csf_vol_get(cache->fs, vid, key, &len, NULL, NULL);
+		live = !ret && !csf_vol_live(cache->fs, vid);
+		mutex_unlock(&cache->lock);
+		if (ret == -ENOENT) {
+			ret = 0;
+			continue;
+		}
+		if (!ret)
+			seq_printf(m, "%u %s %.*s\n", vid, live ? "live" : "dead",
+				   (int)min_t(u32, len, CSF_MAX_VOLKEY), key);
+		cond_resched();
+	}
+	kfree(key);
+	return ret;
 }

@@ -290,6 +290,57 @@ UT_TEST(cull_order_and_touch_epochs)
 	csf_memdev_free(m);
 }
 
+/*
+ * csf_obj_scan: every live object of one volume, none of another, none
+ * deleted; the budget bounds the slots looked at, and the position walks
+ * the whole table however the calls are cut.
+ */
+UT_TEST(scan_by_volume_bounded)
+{
+	struct csf_memdev *m = t_mkdev(1 << 15, false);
+	struct csf_fs *fs = t_open(m);
+	u32 va = t_vol(fs, "a"), vb = t_vol(fs, "b"), out[5], gens[5];
+	u32 pos, seen_a = 0, seen_b = 0, seen_all = 0, calls = 0;
+	struct tobj o[40];
+	char key[16];
+	int n, i, j;
+
+	for (i = 0; i < 40; i++) {
+		snprintf(key, sizeof(key), "o%d", i);
+		o[i] = mkobj(fs, i % 3 ? va : vb, key, 4096);
+	}
+	/* deleted objects are not found: o[0] (b) and o[1] (a) */
+	UT_ASSERT_EQ(csf_obj_delete(fs, o[0].id, o[0].gen), 0);
+	UT_ASSERT_EQ(csf_obj_delete(fs, o[1].id, o[1].gen), 0);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	for (pos = 0; pos < fs->geo.max_objects; calls++) {
+		u32 before = pos;
+
+		n = csf_obj_scan(fs, va, &pos, 7, 5, out, gens);
+		UT_ASSERT(n >= 0 && n <= 5);
+		UT_ASSERT(pos - (before ? before : 1) <= 7);
+		for (j = 0; j < n; j++) {
+			UT_ASSERT(out[j] >= (before ? before : 1) && out[j] < pos);
+			for (i = 0; i < 40 && o[i].id != out[j]; i++)
+				;
+			UT_ASSERT(i < 40 && i % 3 && i != 1);
+			UT_ASSERT_EQ(gens[j], o[i].gen);
+			seen_a++;
+		}
+	}
+	UT_ASSERT_EQ(seen_a, 26 - 1);
+	UT_ASSERT(calls >= fs->geo.max_objects / 7);
+	for (pos = 0; pos < fs->geo.max_objects;)
+		seen_b += csf_obj_scan(fs, vb, &pos, 1000, 5, out, gens);
+	UT_ASSERT_EQ(seen_b, 14 - 1);
+	for (pos = 0; pos < fs->geo.max_objects;)
+		seen_all += csf_obj_scan(fs, 0, &pos, 1u << 30, 5, out, gens);
+	UT_ASSERT_EQ(seen_all, 38);
+	t_check_clean(fs);
+	csf_close(fs);
+	csf_memdev_free(m);
+}
+
 /* in use: the ids marked in the bitmap passed as @priv */
 static bool skip_marked(void *priv, u32 id)
 {

@@ -42,6 +42,7 @@
  *                         commit flushes the device before its commit block
  *   csf_cull_pick()       the N least recently used objects (skip callback;
  *                         objects in use move to the LRU tail)
+ *   csf_obj_scan()        live objects of a volume, in table order (bounded)
  *   csf_reclaim()         free storage of dying objects (bounded work)
  *
  * Errors: a public operation that fails with -ENOSPC, -ENOENT, -ESTALE,
@@ -344,6 +345,8 @@ int csf_obj_invalidate(struct csf_fs *fs, u32 objid, u32 gen,
 int csf_obj_delete(struct csf_fs *fs, u32 objid, u32 gen);
 int csf_obj_touch(struct csf_fs *fs, u32 objid, u32 gen, u64 stamp);
 int csf_obj_set_dirty(struct csf_fs *fs, u32 objid, u32 gen, bool dirty);
+int csf_obj_scan(struct csf_fs *fs, u32 vid, u32 *pos, u32 budget, u32 n,
+		 u32 *out, u32 *gens);
 int csf_obj_map(struct csf_fs *fs, u32 objid, u32 gen, u64 page, bool alloc,
 		u64 *pblk, u32 *npages);
 int csf_obj_query(struct csf_fs *fs, u32 objid, u32 gen, u64 page, u32 max,

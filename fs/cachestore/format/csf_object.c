@@ -1187,6 +1187,40 @@ int csf_cull_pick(struct csf_fs *fs, u32 n,
 	return (int)k;
 }
 
+/*
+ * csf_obj_scan - live objects of volume @vid (of any volume if @vid is 0)
+ * in the object table from slot *@pos on, in slot order: up to @n of them
+ * into @out (and their generations into @gens), looking at no more than
+ * @budget slots.  *@pos moves past the last slot looked at; it reaches
+ * max_objects at the end of the table.  Returns how many were found, or
+ * -errno.  Eviction by hand walks the table with it (the cost is one read
+ * per CSF_OBJS_PER_BLOCK slots, bounded per call).
+ */
+int csf_obj_scan(struct csf_fs *fs, u32 vid, u32 *pos, u32 budget, u32 n,
+		 u32 *out, u32 *gens)
+{
+	struct csf_obj_rec *r;
+	struct csf_buf *b;
+	u32 id = *pos ? *pos : 1, k = 0;
+	int ret;
+
+	csf_call_begin(fs);
+	while (id < fs->geo.max_objects && budget && k < n) {
+		ret = csf_rec_get(fs, id, &b, &r);
+		if (ret)
+			return ret;
+		if (le16_to_cpu(r->flags) == CSF_OBJ_LIVE &&
+		    (!vid || le32_to_cpu(r->vol_id) == vid)) {
+			out[k] = id;
+			gens[k++] = le32_to_cpu(r->gen);
+		}
+		id++;
+		budget--;
+	}
+	*pos = id;
+	return (int)k;
+}
+
 int csf_obj_map(struct csf_fs *fs, u32 objid, u32 gen, u64 page, bool alloc,
 		u64 *pblk, u32 *npages)
 {
