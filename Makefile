@@ -22,7 +22,8 @@
 #   make install    the tools (and mkfs.cachestore), man pages, udev rule;
 #                   DESTDIR=, PREFIX= (/usr), SBINDIR=, MANDIR=, UDEVDIR=
 #   make dkms-install / dkms-remove   the module under DKMS (CS_VERSION=,
-#                   DKMS_KERNELS=: default the running kernel)
+#                   DKMS_KERNELS=: default the running kernel); dkms-build
+#                   builds and signs without installing
 #
 # Kernels.  KVER= picks the kernel to build for and boot in the VM: a release
 # (6.12.117+deb12-amd64) or a supported series (6.1, 6.12: scripts/kver.sh
@@ -54,7 +55,7 @@ endif
 KMOD_DIRS ?= $(patsubst %/Kbuild,%,$(wildcard fs/cachestore/Kbuild fs/fscache/Kbuild)) tests/vm/selftest
 
 .PHONY: all modules tools unit deps check demo vmtest lint clean crashtest fuzz bench-cull \
-	have-deps check-debug bench bench-quick install uninstall dkms-install dkms-remove
+	have-deps check-debug bench bench-quick install uninstall dkms-add dkms-build dkms-install dkms-remove
 
 all: modules tools
 
@@ -209,7 +210,7 @@ DKMS_SRC = $(DESTDIR)/usr/src/cachestore-$(CS_VERSION)
 DKMS_KERNELS ?= $(shell uname -r)
 DKMS_FLAGS ?=
 
-dkms-install:
+dkms-add:
 	@command -v dkms >/dev/null || { echo "make: dkms is not installed (make deps)" >&2; exit 1; }
 	rm -rf $(DKMS_SRC)
 	install -d $(DKMS_SRC)/fs/cachestore
@@ -219,9 +220,20 @@ dkms-install:
 	sed 's|@VERSION@|$(CS_VERSION)|g' dkms.conf.in > $(DKMS_SRC)/dkms.conf
 	dkms $(DKMS_FLAGS) status -m cachestore -v $(CS_VERSION) | grep -q . || \
 		dkms $(DKMS_FLAGS) add -m cachestore -v $(CS_VERSION)
+
+# dkms-build only builds (and signs), for a tree installed elsewhere later;
+# dkms-install builds what is not built yet and installs it.
+dkms-build: dkms-add
 	@set -e; for k in $(DKMS_KERNELS); do \
-		echo "dkms build and install cachestore $(CS_VERSION) for $$k"; \
+		if dkms $(DKMS_FLAGS) status -m cachestore -v $(CS_VERSION) -k $$k | grep -q ': built\|: installed'; then \
+			echo "cachestore $(CS_VERSION) is built for $$k already"; continue; fi; \
+		echo "dkms build cachestore $(CS_VERSION) for $$k"; \
 		dkms $(DKMS_FLAGS) build -m cachestore -v $(CS_VERSION) -k $$k; \
+	done
+
+dkms-install: dkms-add
+	@set -e; for k in $(DKMS_KERNELS); do \
+		echo "dkms install cachestore $(CS_VERSION) for $$k"; \
 		dkms $(DKMS_FLAGS) install -m cachestore -v $(CS_VERSION) -k $$k; \
 	done
 

@@ -29,6 +29,9 @@ PKGS=(
 	# the tool tests: man --warnings on the pages, the fstab lines through
 	# systemd-fstab-generator and systemd-analyze verify
 	man-db systemd
+	# cachestore_dkms, installed as an admin installs it: udevd for the
+	# /dev/disk/by-label links of the udev rule
+	udev
 )
 
 CACHE=${CACHESTORE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cachestore}

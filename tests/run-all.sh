@@ -18,7 +18,9 @@
 #
 # usage: run-all.sh [--only "SUBSTRING..."] [--skip-vm]
 # A VM test declares what it needs in a "# vm:" line: disks=NAME:SIZE[/LBS],...
-# shares=TAG,... timeout=SEC boots=N mem=MB expect=WHAT (run-vm.sh --expect-fail).
+# shares=TAG,... timeout=SEC boots=N mem=MB expect=WHAT (run-vm.sh --expect-fail)
+# host=FILE (run-vm.sh --host-prep: a script beside the test, run on the host
+# before booting).
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -145,6 +147,7 @@ vm_suite() {
 			mem=*) args+=(--mem "${d#mem=}") ;;
 			bootdeadline=*) args+=(--boot-deadline "${d#bootdeadline=}") ;;
 			expect=*) args+=(--expect-fail "${d#expect=}") ;;
+			host=*) args+=(--host-prep "${d#host=}") ;;
 			*) echo "run-all.sh: $t: unknown directive $d" >&2 ;;
 			esac
 		done
