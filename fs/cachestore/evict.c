@@ -7,8 +7,8 @@
  * "fs flushall" and "fs flushvolume".
  *
  * The object table is walked in slot order, CACHESTORE_EVICT_SLOTS slots
- * at a time under cache->lock, which is released between steps: readers
- * and writers wait for one step at most.  An object that no netfs is using
+ * (64 table blocks) at a time under cache->lock, which is released between
+ * steps: readers and writers wait for one step at most.  An object that no netfs is using
  * is deleted as culling deletes it.  An object in use loses its storage
  * now, as when its invalidation fails (interface.c): from then on every
  * read of its cookie misses and every write to it is dropped, until the
@@ -23,16 +23,23 @@
 #include "internal.h"
 #include "trace.h"
 
-#define CACHESTORE_EVICT_SLOTS	1024	/* object table slots per step */
+/* object table slots per step: 64 table blocks read under cache->lock */
+#define CACHESTORE_EVICT_SLOTS	(64 * CSF_OBJS_PER_BLOCK)
 #define CACHESTORE_EVICT_BATCH	32	/* objects deleted per step */
 
 /* Under cache->lock: delete (or strip) object @objid of generation @gen. */
 static int cachestore_evict_one(struct cachestore_cache *cache, u32 objid,
 				u32 gen)
 {
-	struct cachestore_object *object = xa_load(&cache->live, objid);
+	struct cachestore_object *object;
 	int ret;
 
+	ret = csf_obj_delete(cache->fs, objid, gen);
+	if (ret == -ESTALE || ret == -ENOENT)
+		return 0;	/* gone meanwhile: nothing to evict */
+	if (ret)
+		return cachestore_meta_fatal(cache, ret, "evicting an object");
+	object = xa_load(&cache->live, objid);
 	if (object) {
 		/* in use: reads miss from now on, writes are dropped */
 		cachestore_rbuf_drop(object);
@@ -40,11 +47,6 @@ static int cachestore_evict_one(struct cachestore_cache *cache, u32 objid,
 		WRITE_ONCE(object->objid, 0);
 		atomic_inc(&cache->releases);
 	}
-	ret = csf_obj_delete(cache->fs, objid, gen);
-	if (ret == -ESTALE || ret == -ENOENT)
-		return 0;	/* gone meanwhile: nothing to evict */
-	if (ret)
-		return cachestore_meta_fatal(cache, ret, "evicting an object");
 	atomic64_inc(&cache->stats.evictions);
 	return 1;
 }

@@ -183,37 +183,14 @@ static int cachestore_stats_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-static int cachestore_stats_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, cachestore_stats_show, NULL);
-}
+DEFINE_SHOW_ATTRIBUTE(cachestore_stats);
 
-static const struct file_operations cachestore_stats_fops = {
-	.owner		= THIS_MODULE,
-	.open		= cachestore_stats_open,
-	.read		= seq_read,
-	.llseek		= seq_lseek,
-	.release	= single_release,
-};
-
-static int cachestore_volumes_show_file(struct seq_file *m, void *v)
+static int cachestore_volumes_file_show(struct seq_file *m, void *v)
 {
 	return cachestore_volumes_show(m,
 				       file_inode(m->file)->i_sb->s_fs_info);
 }
-
-static int cachestore_volumes_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, cachestore_volumes_show_file, NULL);
-}
-
-static const struct file_operations cachestore_volumes_fops = {
-	.owner		= THIS_MODULE,
-	.open		= cachestore_volumes_open,
-	.read		= seq_read,
-	.llseek		= seq_lseek,
-	.release	= single_release,
-};
+DEFINE_SHOW_ATTRIBUTE(cachestore_volumes_file);
 
 static int cachestore_statfs(struct dentry *dentry, struct kstatfs *buf)
 {
@@ -282,7 +259,7 @@ static int cachestore_fill_super(struct super_block *sb, struct fs_context *fc)
 	};
 	static const struct tree_descr files[] = {
 		[2] = { "stats", &cachestore_stats_fops, 0444 },
-		{ "volumes", &cachestore_volumes_fops, 0444 },
+		{ "volumes", &cachestore_volumes_file_fops, 0444 },
 		{ "" },
 	};
 	struct cachestore_cache *cache;
