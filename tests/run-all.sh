@@ -20,7 +20,8 @@
 # A VM test declares what it needs in a "# vm:" line: disks=NAME:SIZE[/LBS],...
 # shares=TAG,... timeout=SEC boots=N mem=MB expect=WHAT (run-vm.sh --expect-fail)
 # host=FILE (run-vm.sh --host-prep: a script beside the test, run on the host
-# before booting).
+# before booting) smp=N (vCPUs; default 1 when VM tests run side by side,
+# VM_JOBS > 1, else 2: see VM_JOBS below).
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -119,46 +120,82 @@ if [ -x scripts/lint.sh ] && selected lint; then
 	done
 fi
 
-# vm_suite KVER: every selected VM test, each in a fresh VM booting KVER
-# vm_suite KVER [NAMES [QUICK]]: every selected VM test (or, with NAMES,
-# those of them whose names NAMES lists), each in a fresh VM booting KVER;
-# QUICK=1: with CS_QUICK=1 (smaller real-geometry tests)
+# The VM tests run VM_JOBS at a time (default 2).  Under TCG a VM with two
+# vCPUs keeps about 1.15 host cores busy, and two such VMs side by side
+# take as long as one after the other (each also gets slower); two VMs with
+# one vCPU each run nearly as fast as one alone (measured, six 6.1 tests:
+# 240 s one by one with two vCPUs, 142 s side by side with one each).  So
+# with VM_JOBS > 1 a VM gets one vCPU unless its test asks for more with
+# smp=N (the tests whose subject is concurrency in the kernel do);
+# VM_JOBS=1 runs one at a time, every VM with two vCPUs, as before.
+VM_JOBS=${VM_JOBS:-2}
+vm_queue=()	# "TIMEOUT<TAB>KVER<TAB>QUICK<TAB>TEST" lines, started longest first
+# vm_suite KVER [NAMES [QUICK]]: queue every selected VM test (or, with
+# NAMES, those of them whose names NAMES lists), each to run in a fresh VM
+# booting KVER; QUICK=1: with CS_QUICK=1 (smaller real-geometry tests)
 vm_suite() {
-	local kver=$1 names=${2:-} quick=${3:-0} t name args directives d ds x out s rc
-	echo "== vm (kernel $kver)${names:+: smoke tests only}$([ "$quick" = 1 ] && echo ': quick sizes')"
+	local kver=$1 names=${2:-} quick=${3:-0} t name tmo
 	for t in tests/vm/tests/*.sh; do
 		selected "$t" || continue
 		if [ -n "$names" ]; then
 			name=${t##*/}
 			[[ " $names " == *" ${name%.sh} "* ]] || continue
 		fi
-		name=${t#tests/vm/tests/}
-		name=vm/${name%.sh}
-		args=()
-		directives=$(sed -n 's/^# vm: *//p' "$t" | head -n 1)
-		for d in $directives; do
-			case $d in
-			disks=*) IFS=, read -ra ds <<< "${d#disks=}"
-				 for x in "${ds[@]}"; do args+=(--disk "${x/:/=}"); done ;;
-			shares=*) IFS=, read -ra ds <<< "${d#shares=}"
-				  for x in "${ds[@]}"; do args+=(--share "$x"); done ;;
-			timeout=*) args+=(--timeout "${d#timeout=}") ;;
-			boots=*) args+=(--boots "${d#boots=}") ;;
-			mem=*) args+=(--mem "${d#mem=}") ;;
-			bootdeadline=*) args+=(--boot-deadline "${d#bootdeadline=}") ;;
-			expect=*) args+=(--expect-fail "${d#expect=}") ;;
-			host=*) args+=(--host-prep "${d#host=}") ;;
-			*) echo "run-all.sh: $t: unknown directive $d" >&2 ;;
-			esac
-		done
-		out="$BUILD/vm/$kver/${name#vm/}"
-		rm -rf "$out"; mkdir -p "$out"
+		tmo=$(sed -n 's/^# vm: *//p' "$t" | head -n 1 | grep -o 'timeout=[0-9]*' | cut -d= -f2)
+		vm_queue+=("${tmo:-600}"$'\t'"$kver"$'\t'"$quick"$'\t'"$t")
+	done
+}
+
+# vm_start KVER QUICK TEST: start TEST in the background; its status and
+# time land in OUT/.result
+vm_start() {
+	local kver=$1 quick=$2 t=$3 name args directives d ds x out smp
+	name=${t#tests/vm/tests/}
+	name=${name%.sh}
+	args=()
+	smp=$([ "$VM_JOBS" -gt 1 ] && echo 1 || echo 2)
+	directives=$(sed -n 's/^# vm: *//p' "$t" | head -n 1)
+	for d in $directives; do
+		case $d in
+		disks=*) IFS=, read -ra ds <<< "${d#disks=}"
+			 for x in "${ds[@]}"; do args+=(--disk "${x/:/=}"); done ;;
+		shares=*) IFS=, read -ra ds <<< "${d#shares=}"
+			  for x in "${ds[@]}"; do args+=(--share "$x"); done ;;
+		timeout=*) args+=(--timeout "${d#timeout=}") ;;
+		boots=*) args+=(--boots "${d#boots=}") ;;
+		mem=*) args+=(--mem "${d#mem=}") ;;
+		smp=*) smp=${d#smp=} ;;
+		bootdeadline=*) args+=(--boot-deadline "${d#bootdeadline=}") ;;
+		expect=*) args+=(--expect-fail "${d#expect=}") ;;
+		host=*) args+=(--host-prep "${d#host=}") ;;
+		*) echo "run-all.sh: $t: unknown directive $d" >&2 ;;
+		esac
+	done
+	out="$BUILD/vm/$kver/$name"
+	rm -rf "$out"; mkdir -p "$out"
+	(
 		s=$(date +%s)
-		CS_QUICK=$quick KVER=$kver BUILD=$BUILD tests/vm/run-vm.sh --out "$out" ${args[@]+"${args[@]}"} "$t" \
-			> "$out/harness.log" 2>&1
-		rc=$?
-		record "$name" $rc $(($(date +%s) - s)) "$kver"
-		if [ $rc -ne 0 ]; then
+		CS_QUICK=$quick KVER=$kver BUILD=$BUILD tests/vm/run-vm.sh --out "$out" --smp "$smp" \
+			${args[@]+"${args[@]}"} "$t" > "$out/harness.log" 2>&1
+		echo "$? $(($(date +%s) - s))" > "$out/.result.new"
+		mv "$out/.result.new" "$out/.result"
+	) &
+	vm_running+=("$kver $name $out")
+}
+
+# vm_reap: record every started test that has finished
+vm_reap() {
+	local e kver name out rc secs reason left=()
+	for e in ${vm_running[@]+"${vm_running[@]}"}; do
+		read -r kver name out <<< "$e"
+		if [ ! -f "$out/.result" ]; then
+			left+=("$e")
+			continue
+		fi
+		read -r rc secs < "$out/.result"
+		rm -f "$out/.result"
+		record "vm/$name" "$rc" "$secs" "$kver"
+		if [ "$rc" -ne 0 ]; then
 			# the reason first, and lines cut short: CI shows only part
 			# of a long output, and a reply can be 600 characters
 			reason=$(grep -h -m 3 -E '^(FAIL|.*run-vm\.sh: )' "$out/test.log" "$out/harness.log" 2>/dev/null |
@@ -172,6 +209,27 @@ vm_suite() {
 			tail -n 25 "$out/console.log" 2>/dev/null | cut -c1-240 | sed 's/^/    | /'
 		fi
 		rm -f "$out"/*.img
+	done
+	vm_running=(${left[@]+"${left[@]}"})
+}
+
+# vm_run_queue: every queued test, VM_JOBS at a time, the longest timeouts
+# first (the long tests do not end up last, alone)
+vm_run_queue() {
+	local tmo kver quick t
+	vm_running=()
+	[ ${#vm_queue[@]} -gt 0 ] || return 0
+	echo "== vm: ${#vm_queue[@]} tests, $VM_JOBS at a time"
+	while IFS=$'\t' read -r tmo kver quick t; do
+		while [ ${#vm_running[@]} -ge "$VM_JOBS" ]; do
+			wait -n 2>/dev/null || true
+			vm_reap
+		done
+		vm_start "$kver" "$quick" "$t"
+	done < <(printf '%s\n' "${vm_queue[@]}" | sort -t$'\t' -k1,1nr -k2,2 -k4,4)
+	while [ ${#vm_running[@]} -gt 0 ]; do
+		wait -n 2>/dev/null || sleep 1
+		vm_reap
 	done
 }
 
@@ -207,6 +265,7 @@ if [ $skip_vm = 0 ]; then
 			vm_suite "$kver" "$SMOKE_TESTS"
 		done
 	fi
+	vm_run_queue
 fi
 
 echo

@@ -104,6 +104,13 @@ if [ -n "${host_prep:-}" ]; then
 	fi
 fi
 
+# The initramfs and the extracted vmlinux are shared by every run on KVER;
+# VM tests run side by side (run-all.sh's VM_JOBS), so one run at a time
+# checks and rebuilds them.
+mkdir -p "$CACHE"
+exec 9> "$CACHE/prep-$KVER.lock"
+flock 9
+
 # --- initramfs: busybox + module chain, rebuilt when its inputs change -----
 # Modules may be compressed (6.12: .ko.xz; busybox insmod gets them
 # unpacked) or built in (6.12: virtio_pci, listed in modules.builtin: skipped).
@@ -187,6 +194,8 @@ if [ "$(cat "$vmlinux.stamp" 2>/dev/null)" != "$kstamp" ]; then
 	echo "$kstamp" > "$vmlinux.stamp"
 fi
 [ -f "$vmlinux" ] && kernel=$vmlinux
+flock -u 9
+exec 9>&-
 
 # --- disks ------------------------------------------------------------------
 # The host's page cache is bypassed (O_DIRECT) but flushes are ignored, as

@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm: disks=cache:1G timeout=300
+# vm: disks=cache:1G timeout=300 smp=2
 # 8 concurrent readers on overlapping files over NFSv3: 4 files of 3 MiB,
 # reader i reads files i%4 and (i+1)%4 at once, so every file has readers
 # racing to fill (cold) and read (warm) the same pages.  Every reader's bytes

@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm: disks=cache:1G timeout=600
+# vm: disks=cache:1G timeout=600 smp=2
 # Defect 7 of the data-safety issue: a granule buffer fill must not install
 # (or serve) its buffer when the object's content changed while it was
 # filled.  The module's test hook rbuf_fill_delay_ms holds a fill between

@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm: disks=cache:48M timeout=900
+# vm: disks=cache:48M timeout=900 smp=2
 # One commit at a time (data-safety defect 1): `sync` on the cache runs
 # ->sync_fs, which commits; so does the commit worker every interval.  Two
 # commits at once flip the I/O era and release held frees out of order, so

@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm: disks=cache:1G timeout=900
+# vm: disks=cache:1G timeout=900 smp=2
 # /sys/fs/cachestore/DEV and eviction by hand (issue 15):
 #  1. The directory appears at bind, named after the device, with the
 #     cache's tag, uuid (cachestore-probe's) and label; it goes at unbind.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm: disks=cache:1G timeout=400
+# vm: disks=cache:1G timeout=400 smp=2
 # Unbind while reads are running: 4 readers over NFSv3 with fsc (2 files
 # cached, 2 not, the network slowed by netem) and the cache is unmounted in
 # the middle.  Every reader finishes with the right bytes (NFS falls back to
