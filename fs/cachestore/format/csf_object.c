@@ -1192,20 +1192,30 @@ int csf_cull_pick(struct csf_fs *fs, u32 n,
  * in the object table from slot *@pos on, in slot order: up to @n of them
  * into @out (and their generations into @gens), looking at no more than
  * @budget slots.  *@pos moves past the last slot looked at; it reaches
- * max_objects at the end of the table.  Returns how many were found, or
- * -errno.  Eviction by hand walks the table with it (the cost is one read
- * per CSF_OBJS_PER_BLOCK slots, bounded per call).
+ * max_objects at the end of the table, which is the high-water mark: slots
+ * at and above obj_hwm were never used and are not read.  Returns how many
+ * were found, or -errno.  Eviction by hand walks the table with it (the
+ * cost is one read per CSF_OBJS_PER_BLOCK slots in use, bounded per call).
  */
 int csf_obj_scan(struct csf_fs *fs, u32 vid, u32 *pos, u32 budget, u32 n,
 		 u32 *out, u32 *gens)
 {
 	struct csf_obj_rec *r;
 	struct csf_buf *b;
-	u32 id = *pos ? *pos : 1, k = 0;
+	u32 id = *pos ? *pos : 1, k = 0, hwm;
 	int ret;
 
 	csf_call_begin(fs);
-	while (id < fs->geo.max_objects && budget && k < n) {
+	ret = csf_buf_get(fs, fs->geo.state_blk, CSF_T_STATE, &b);
+	if (ret)
+		return ret;
+	hwm = min_t(u32, le32_to_cpu(((struct csf_state *)b->data)->obj_hwm),
+		    fs->geo.max_objects);
+	if (id >= hwm) {
+		*pos = fs->geo.max_objects;
+		return 0;
+	}
+	while (id < hwm && budget && k < n) {
 		ret = csf_rec_get(fs, id, &b, &r);
 		if (ret)
 			return ret;
@@ -1217,7 +1227,7 @@ int csf_obj_scan(struct csf_fs *fs, u32 vid, u32 *pos, u32 budget, u32 n,
 		id++;
 		budget--;
 	}
-	*pos = id;
+	*pos = id < hwm ? id : fs->geo.max_objects;
 	return (int)k;
 }
 
