@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm: disks=big:1T,mid:64G timeout=1800 mem=4096
+# vm: disks=big:1T,mid:64G timeout=1800 mem=4096 smp=2
 # Real geometry, two caches at once: a 1 TiB sparse disk with the largest
 # journal mkcachestore allows (4 GiB; every data block lies past 9 GiB) and
 # a 64 GiB disk with the default journal, both bound.  NFS (the default
@@ -8,7 +8,10 @@
 # (STRESS_COOKIES; 10,000 with CS_QUICK=1) on the 64 GiB cache, and objects
 # at file offsets past 4 GiB and at the 16 TiB limit.  Unbinding the 64 GiB cache leaves the 1 TiB one serving,
 # warm from its disk after a rebind (its /sys/block/DEV/stat read sectors
-# rise).  fsck is clean on the 64 GiB cache after all that.
+# rise).  Eviction by hand ("all" through sysfs) then empties the 64 GiB
+# cache of its 100,000 objects: every one deleted and counted, every block
+# free again, in a walk that reads the object table only up to its
+# high-water mark.  fsck is clean on the 64 GiB cache after all that.
 . "$CS_REPO/tests/vm/lib.sh"
 . "$CS_REPO/tests/lib/tfs.sh"
 MKFS=$CS_REPO/build/bin/mkcachestore
@@ -74,6 +77,28 @@ log "64 GiB cache: $live objects live"
 [ "$live" -ge $((cookies * 9 / 10)) ] || fail "only $live objects stored"
 tfs_ok vol_relinquish vm
 tfs_unload
+
+# Evict every object of the 64 GiB cache by hand: none is in use now, so
+# each is deleted (committed before the write returns) and its blocks are
+# freed as the dying objects are reclaimed.
+SYS=/sys/fs/cachestore/${CS_DISK_MID#/dev/}
+ev0=$(cat $SYS/stats/evictions)
+t0=$(date +%s.%N)
+echo all > $SYS/evict || fail "echo all > $SYS/evict"
+t1=$(date +%s.%N)
+ev=$(( $(cat $SYS/stats/evictions) - ev0 ))
+for i in $(seq 60); do
+	sync -f /mnt/mid
+	[ "$(cat $SYS/objects_live)" -eq 0 ] && [ "$(cat $SYS/objects_dying)" -eq 0 ] &&
+		[ "$(cat $SYS/blocks_free)" -eq "$(cat $SYS/blocks_data)" ] && break
+	sleep 1
+done
+log "evict all: $ev of $live objects in $(echo "$t1 - $t0" | bc) s (table: $(cat $SYS/objects_max) slots); objects_live $(cat $SYS/objects_live), objects_dying $(cat $SYS/objects_dying), blocks_free $(cat $SYS/blocks_free) of $(cat $SYS/blocks_data)"
+[ "$ev" -eq "$live" ] || fail "evict all deleted $ev objects, $live were live"
+dmesg | grep -q "cachestore mid: evicted $live objects\$" || fail "no kernel message for $live objects evicted"
+[ "$(cat $SYS/objects_live)" -eq 0 ] || fail "objects left after evicting all"
+[ "$(cat $SYS/blocks_free)" -eq "$(cat $SYS/blocks_data)" ] ||
+	fail "blocks not freed after evicting all: $(cat $SYS/blocks_free) of $(cat $SYS/blocks_data) free"
 
 # Unbind the 64 GiB cache: the 1 TiB one keeps serving, from its disk.
 cachestore_unbind /mnt/mid

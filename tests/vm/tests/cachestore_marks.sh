@@ -8,8 +8,11 @@
 #     that, culls until brun is reached and no further: most objects stay
 #     (with one pair for both, as before, the slot count below brun would
 #     cull nearly all).
-#  3. Slot marks alone: fcull=80,frun=85 culls down to 15 % of the slots
-#     used, whatever the blocks.
+#  3. Slot marks alone, changed at run time: bound with the default marks
+#     (nothing to cull), then frun=85 and fcull=80 written to sysfs: culling
+#     starts at once (long before the 5 s commit interval) and goes down to
+#     15 % of the slots used, whatever the blocks; marks lowered again stop
+#     it (nothing more culled as objects are created).
 #  4. bstop: with every object in use (nothing to cull), writes fail with
 #     ENOBUFS once free blocks fall below bstop=50, not when the device is
 #     full; fscache counts them (NoSpace nwr).
@@ -39,7 +42,7 @@ dmesg | grep -q 'cachestore: bstop (7) < bcull (7) < brun (10) < 100 does not ho
 log "marks that do not hold: refused"
 
 bind() { # OPTS
-	mount -t cachestore -o "commit=5000,$1" "$CS_DISK_CACHE" "$MNT" || fail "mount -o $1"
+	mount -t cachestore -o "commit=5000${1:+,$1}" "$CS_DISK_CACHE" "$MNT" || fail "mount -o $1"
 }
 # wait_cull WHAT: wait for culling to end (the culls count stops moving for
 # a second and no object is dying), at most 4 s after bind
@@ -85,12 +88,30 @@ live=$(cs_stat "$MNT" objects_live)
 [ "$live" -ge 150 ] || fail "block marks culled $((300 - live)) of 300 objects (slot counts drove it?)"
 umount "$MNT"
 
-# --- 3. slot marks alone ----------------------------------------------------------
-bind fcull=80,frun=85
-wait_cull "fcull=80,frun=85"
+# --- 3. slot marks alone, changed at run time ------------------------------------
+bind ""
+SYS=/sys/fs/cachestore/${CS_DISK_CACHE#/dev/}
+sleep 1
+[ "$(cs_stat "$MNT" culls)" -eq 0 ] || fail "the default marks culled $(cs_stat "$MNT" culls) objects"
+# (in an order that keeps stop < cull < run at every step)
+echo 85 > $SYS/frun || fail "frun=85 through sysfs"
+echo 80 > $SYS/fcull || fail "fcull=80 through sysfs"
+grep -q " $MNT cachestore .*,frun=85,fcull=80," /proc/mounts || fail "/proc/mounts: $(grep " $MNT " /proc/mounts)"
+wait_cull "fcull=80,frun=85 (sysfs, at run time)"
 live=$(cs_stat "$MNT" objects_live)
 [ $(( (slots - live) * 100 )) -ge $((slots * 85)) ] || fail "$live of $slots slots used: frun=85 not reached"
 [ $(( (slots - live - 16) * 100 )) -lt $((slots * 85)) ] || fail "culled past frun: $live of $slots slots used"
+# lowered again: objects created past the old cull mark stay
+echo 10 > $SYS/fcull && echo 20 > $SYS/frun || fail "fcull=10,frun=20 through sysfs"
+culls=$(cs_stat "$MNT" culls)
+tfs_ok vol_acquire v key=test,marks
+tfs_ok stress vol=v id=more threads=2 cookies=60 ops=1 len=16k seed=6
+tfs_ok vol_relinquish v
+sleep 1.5
+[ "$(cs_stat "$MNT" culls)" -eq "$culls" ] ||
+	fail "culled $(( $(cs_stat "$MNT" culls) - culls )) objects after fcull=10: the lowered mark did not take"
+[ "$(cs_stat "$MNT" objects_live)" -eq $((live + 60)) ] || fail "$(cs_stat "$MNT" objects_live) live, want $((live + 60))"
+log "fcull=10,frun=20 (sysfs): 60 objects created, none culled"
 umount "$MNT"
 
 # --- 4. bstop: every object in use, writes refused below 50 % free -----------------
