@@ -231,7 +231,7 @@ vm_run_queue() {
 	while IFS=$'\t' read -r solo tmo kver quick t; do
 		max=$([ "$solo" = 1 ] && echo 1 || echo "$VM_JOBS")
 		while [ ${#vm_running[@]} -ge "$max" ]; do
-			wait -n 2>/dev/null || true
+			wait -n 2>/dev/null || sleep 1
 			vm_reap
 		done
 		vm_start "$kver" "$quick" "$t"

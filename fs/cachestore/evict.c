@@ -6,9 +6,10 @@
  * cache stays bound and in service throughout, as with OpenAFS's
  * "fs flushall" and "fs flushvolume".
  *
- * The object table is walked in slot order, CACHESTORE_EVICT_SLOTS slots
- * (64 table blocks) at a time under cache->lock, which is released between
- * steps: readers and writers wait for one step at most.  An object that no netfs is using
+ * The object table is walked in slot order up to its high-water mark
+ * (csf_obj_scan()), CACHESTORE_EVICT_SLOTS slots (64 table blocks) at a
+ * time under cache->lock, which is released between steps: readers and
+ * writers wait for one step at most.  An object that no netfs is using
  * is deleted as culling deletes it.  An object in use loses its storage
  * now, as when its invalidation fails (interface.c): from then on every
  * read of its cookie misses and every write to it is dropped, until the
