@@ -129,7 +129,10 @@ fi
 # another keeps about one core busy, and two such VMs with one vCPU each
 # side by side take some 1.15x their time alone (measured, six 6.1 tests:
 # 240 s one after the other with two vCPUs, 142 s side by side with one
-# each; the heavy tests side by side took 1.5-2.4x).  So the tests that
+# each; side by side with one vCPU, smallfiles took 260 s against 123 s
+# alone with two, sysfs 184 s against 115 s, sync_churn 155 s against 90 s,
+# while granules (227 s, 214 s) and powercut (182 s, 180 s) took as long
+# either way: they keep one core busy).  So the tests that
 # declare smp=2 (concurrency is their subject, or their guest is busy on
 # both vCPUs) run first, one at a time, and the rest VM_JOBS at a time with
 # one vCPU each.  VM_JOBS=1 runs every test alone with two vCPUs, as before.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm: disks=cache:64G timeout=2400 smp=2
+# vm: disks=cache:64G timeout=2400
 # Every granule size mkcachestore allows (64K..4M; CS_ARGS may name a
 # subset, CS_QUICK=1 takes three): format a sparse 64 GiB cache with a
 # 4 GiB journal, so that all

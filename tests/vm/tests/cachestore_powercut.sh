@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm: disks=cache:64M,log:4G,replay:64M timeout=2400 smp=2
+# vm: disks=cache:64M,log:4G,replay:64M timeout=2400
 # Power cuts of the real module (after xfstests' generic/455): the cache is
 # formatted and bound on dm-log-writes, test_fscache runs a workload of cold
 # fills, local modifications (in-place rewrites, new aux at the end), server
