@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm: disks=cache:64M,other:64M timeout=300 smp=2
+# vm: disks=cache:64M,other:64M timeout=300
 # Binding refuses what it must, with a clear kernel message and no crash:
 # a foreign filesystem, a cache device another driver holds, a device whose
 # both superblocks are damaged.  A damaged primary superblock falls back to

@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm: disks=big:1T,mid:64G timeout=1800 mem=4096 smp=2
+# vm: disks=big:1T,mid:64G timeout=1800 mem=4096
 # Real geometry, two caches at once: a 1 TiB sparse disk with the largest
 # journal mkcachestore allows (4 GiB; every data block lies past 9 GiB) and
 # a 64 GiB disk with the default journal, both bound.  NFS (the default

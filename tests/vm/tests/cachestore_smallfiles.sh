@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm: disks=cache:1G timeout=900 smp=2
+# vm: disks=cache:1G timeout=900
 # 10,000 small files (1-8 KiB, 10 directories) over NFSv3: a cold pass
 # fills the cache, a warm pass after drop_caches is served by it, every file
 # verified by sha256sum against the server's list both times.  The cache is

@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm: disks=fs1:1G,cs1:1G timeout=600 smp=2
+# vm: disks=fs1:1G,cs1:1G timeout=600
 # The parity suite: every scenario of tests/vm/parity/scenarios.sh runs
 # against cachefiles (ext4 on $CS_DISK_FS1) and then against cachestore
 # ($CS_DISK_CS1), through test_fscache, and a table compares the results.
