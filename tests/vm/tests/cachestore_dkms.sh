@@ -36,11 +36,13 @@ grep -q '^cachestore ' /proc/modules && fail "cachestore loaded before the test"
 mdir=/lib/modules/$CS_KVER
 mkdir -p /tmp/mods
 mount -t tmpfs tmpfs /tmp/mods || fail "tmpfs for the module tree"
+: > /tmp/mods.deps
 for m in netfs fscache nfs nfsv3 nfsv4 nfsd sunrpc lockd; do
 	# (6.12 has fscache inside netfs)
 	[ "$m" != fscache ] || modinfo fscache > /dev/null 2>&1 || continue
-	modprobe --show-depends "$m" 2>/dev/null || fail "modprobe --show-depends $m"
-done | awk '$1 == "insmod" { print $2 }' | sort -u > /tmp/mods.list
+	modprobe --show-depends "$m" >> /tmp/mods.deps 2>/dev/null || fail "modprobe --show-depends $m"
+done
+awk '$1 == "insmod" { print $2 }' /tmp/mods.deps | sort -u > /tmp/mods.list
 [ "$(wc -l < /tmp/mods.list)" -ge 5 ] || fail "the module list is short: $(cat /tmp/mods.list)"
 while read -r f; do
 	mkdir -p "/tmp/mods/$(dirname "${f#"$mdir"/}")"
