@@ -88,25 +88,40 @@ run_counted() {
 	rm -f "$log"
 }
 
-echo "== unit"
-for t in "$BUILD"/tests/unit/*; do
-	[ -x "$t" ] && [ -f "$t" ] || continue
-	selected "unit/${t##*/}" || continue
-	run_counted "unit/${t##*/}" "$t"
-done
+# The host stages: each a job that prints its own block (header, then a
+# line per component) and keeps its own counts; they run in the same
+# VM_JOBS slots as the VM tests, before them, longest first.  Each is one
+# single-threaded process at a time (the kernel build of lint is make -j1),
+# so two side by side take half the wall time of one after the other.
+stage_unit() {
+	echo "== unit"
+	for t in "$BUILD"/tests/unit/*; do
+		[ -x "$t" ] && [ -f "$t" ] || continue
+		selected "unit/${t##*/}" || continue
+		run_counted "unit/${t##*/}" "$t"
+	done
+}
 
-if [ -f tests/fuzz/Makefile ] && selected fuzz; then
+stage_fuzz() {
 	echo "== fuzz (smoke)"
 	run_counted fuzz/smoke make --no-print-directory -C tests/fuzz smoke
-fi
+}
 
-echo "== tools"
-for t in tests/tools/*.sh; do
-	[ -f "$t" ] || continue
-	selected "$t" || continue
-	run_counted "${t#tests/}" bash "$t"
-done
+stage_tools() {
+	echo "== tools"
+	for t in tests/tools/*.sh; do
+		[ -f "$t" ] || continue
+		selected "$t" || continue
+		run_counted "${t#tests/}" bash "$t"
+	done
+}
 
+stage_lint() { # KVER
+	echo "== lint (kernel $1)"
+	KVER=$1 run_counted "lint [$1]" scripts/lint.sh
+}
+
+host_jobs=()	# "NAME<TAB>FUNCTION ARGS", in the order they start
 # lint: on every kernel the VM stage boots (the checkpatch, W=1 and sparse
 # of each: their rules differ between releases)
 if [ -x scripts/lint.sh ] && selected lint; then
@@ -115,10 +130,13 @@ if [ -x scripts/lint.sh ] && selected lint; then
 		[ -z "${QUICK_KERNELS:-}${SMOKE_KERNELS:-}" ] ||
 			scripts/kver.sh ${QUICK_KERNELS:-} ${SMOKE_KERNELS:-}; } | awk '!seen[$0]++')
 	for k in $lint_kernels; do
-		echo "== lint (kernel $k)"
-		KVER=$k run_counted "lint [$k]" scripts/lint.sh
+		host_jobs+=("lint-$k"$'\t'"stage_lint $k")
 	done
 fi
+if [ -f tests/fuzz/Makefile ] && selected fuzz; then
+	host_jobs+=("fuzz"$'\t'"stage_fuzz")
+fi
+host_jobs+=("unit"$'\t'"stage_unit" "tools"$'\t'"stage_tools")
 
 # The VM tests run VM_JOBS at a time (default 2).  Under TCG a VM with two
 # vCPUs keeps about 1.15 host cores busy, and two such VMs side by side
@@ -188,13 +206,43 @@ vm_start() {
 	vm_running+=("$kver $name $out")
 }
 
-# vm_reap: record every started test that has finished
+# host_start NAME FUNCTION [ARGS]: run a host stage in the background, its
+# output and counts in a scratch directory until vm_reap prints them (the
+# subshell's counters are its own on purpose: vm_reap adds them up)
+# shellcheck disable=SC2030
+host_start() {
+	local name=$1 out
+	shift
+	out=$(mktemp -d)
+	(
+		passed=0 failed=0 failures=()
+		"$@" > "$out/log" 2>&1
+		printf '%s\n' ${failures[@]+"${failures[@]}"} > "$out/failures"
+		echo "$passed $failed" > "$out/.result.new"
+		mv "$out/.result.new" "$out/.result"
+	) &
+	vm_running+=("host $name $out")
+}
+
+# vm_reap: record every started test or host stage that has finished
+# shellcheck disable=SC2031
 vm_reap() {
-	local e kver name out rc secs reason left=()
+	local e kver name out rc secs reason left=() p f x
 	for e in ${vm_running[@]+"${vm_running[@]}"}; do
 		read -r kver name out <<< "$e"
 		if [ ! -f "$out/.result" ]; then
 			left+=("$e")
+			continue
+		fi
+		if [ "$kver" = host ]; then
+			read -r p f < "$out/.result"
+			passed=$((passed + p))
+			failed=$((failed + f))
+			while IFS= read -r x; do
+				[ -z "$x" ] || failures+=("$x")
+			done < "$out/failures"
+			cat "$out/log"
+			rm -rf "$out"
 			continue
 		fi
 		read -r rc secs < "$out/.result"
@@ -218,20 +266,35 @@ vm_reap() {
 	vm_running=(${left[@]+"${left[@]}"})
 }
 
-# vm_run_queue: every queued test, VM_JOBS at a time, the longest timeouts
-# first (the long tests do not end up last, alone)
+# vm_slot: wait until fewer than VM_JOBS jobs run
+vm_slot() {
+	while [ ${#vm_running[@]} -ge "$VM_JOBS" ]; do
+		wait -n 2>/dev/null || sleep 1
+		vm_reap
+	done
+}
+
+# vm_run_queue: the host stages, then every queued test, VM_JOBS at a time,
+# the longest timeouts first (the long tests do not end up last, alone)
 vm_run_queue() {
-	local tmo kver quick t
+	local tmo kver quick t name fn
 	vm_running=()
-	[ ${#vm_queue[@]} -gt 0 ] || return 0
-	echo "== vm: ${#vm_queue[@]} tests, $VM_JOBS at a time"
+	for t in ${host_jobs[@]+"${host_jobs[@]}"}; do
+		IFS=$'\t' read -r name fn <<< "$t"
+		vm_slot
+		# shellcheck disable=SC2086
+		host_start "$name" $fn
+	done
+	if [ ${#vm_queue[@]} -gt 0 ]; then
+		vm_slot
+		echo "== vm: ${#vm_queue[@]} tests, $VM_JOBS at a time (with the host stages above)"
+	fi
 	while IFS=$'\t' read -r tmo kver quick t; do
-		while [ ${#vm_running[@]} -ge "$VM_JOBS" ]; do
-			wait -n 2>/dev/null || sleep 1
-			vm_reap
-		done
+		[ -n "$t" ] || continue
+		vm_slot
 		vm_start "$kver" "$quick" "$t"
-	done < <(printf '%s\n' "${vm_queue[@]}" | sort -t$'\t' -k1,1nr -k2,2 -k4,4)
+	done < <([ ${#vm_queue[@]} -eq 0 ] ||
+		printf '%s\n' "${vm_queue[@]}" | sort -t$'\t' -k1,1nr -k2,2 -k4,4)
 	while [ ${#vm_running[@]} -gt 0 ]; do
 		wait -n 2>/dev/null || sleep 1
 		vm_reap
@@ -270,8 +333,8 @@ if [ $skip_vm = 0 ]; then
 			vm_suite "$kver" "$SMOKE_TESTS"
 		done
 	fi
-	vm_run_queue
 fi
+vm_run_queue
 
 echo
 echo "total time $(($(date +%s) - t0)) s"
