@@ -13,14 +13,14 @@
 #             100m (5 ms, 100 Mbit/s), wan (50 ms, 50 Mbit/s) (1g 100m / 1g)
 #   REPS      repetitions, for min/median/max (3 / 1)
 #   CONFIGS   nocache cachefiles cachestore (all three / all three)
-#   MIB       the large file, MiB (512 / 64)
-#   NFILES    small files of 16 KiB (20000 / 300)
-#   PAR_MIB   the file of each of the 8 concurrent readers, MiB (32 / 4)
-#   RUNTIME   seconds of each random-read job (30 / 5)
+#   MIB       the large file, MiB (128 / 32)
+#   NFILES    small files of 16 KiB (2000 / 200)
+#   PAR_MIB   the file of each of the 8 concurrent readers, MiB (8 / 2)
+#   RUNTIME   seconds of each random-read job (10 / 3)
 #   CULL_CACHE_MIB  the cache of the cull workload; its data set is twice
-#             that, in files of CULL_FILE_MIB (128, 8 / 32, 2)
-#   WARM_MIB  the warm-up file (16 / 8); NFSVERS (3); MEM (VM MiB, 3072);
-#   TIMEOUT   seconds the VM may run (43200 / 1500); OUT (build/bench[-quick])
+#             that, in files of CULL_FILE_MIB (64, 4 / 24, 1)
+#   WARM_MIB  the warm-up file (16 / 4); NFSVERS (3); MEM (VM MiB, 3072);
+#   TIMEOUT   seconds the VM may run (21600 / 1500); OUT (build/bench[-quick])
 #
 # Results, per kernel, in OUT/KVER: bench-DATE.json (every sample, the
 # summary, kernel, commit, date, parameters), bench.md (the tables),
@@ -36,9 +36,9 @@ if [ "${QUICK:-0}" = 1 ]; then
 	: "${CULL_FILE_MIB:=1}" "${WARM_MIB:=4}" "${TIMEOUT:=1500}"
 	: "${OUT:=$repo/build/bench-quick}"
 else
-	: "${KERNELS:=6.1 6.12}" "${PROFILES:=1g 100m}" "${REPS:=3}" "${MIB:=512}"
-	: "${NFILES:=20000}" "${PAR_MIB:=32}" "${RUNTIME:=30}" "${CULL_CACHE_MIB:=128}"
-	: "${CULL_FILE_MIB:=8}" "${WARM_MIB:=16}" "${TIMEOUT:=43200}"
+	: "${KERNELS:=6.1 6.12}" "${PROFILES:=1g 100m}" "${REPS:=3}" "${MIB:=128}"
+	: "${NFILES:=2000}" "${PAR_MIB:=8}" "${RUNTIME:=10}" "${CULL_CACHE_MIB:=64}"
+	: "${CULL_FILE_MIB:=4}" "${WARM_MIB:=16}" "${TIMEOUT:=21600}"
 	: "${OUT:=$repo/build/bench}"
 fi
 CONFIGS=${CONFIGS:-nocache cachefiles cachestore}
@@ -102,7 +102,7 @@ json.dump({
     "kernel": kver, "commit": commit, "stamp": stamp,
     "date": datetime.datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").strftime("%Y-%m-%d %H:%M UTC"),
     "host": f"{platform.node()}, {os.cpu_count()} CPUs ({cpu}), load {os.getloadavg()[0]:.1f} at the end",
-    "qemu": qemu + ", TCG, -smp 2",
+    "qemu": qemu + ", TCG, -smp 2, -cpu " + os.environ.get("VM_CPU", "max,-erms,-fsrm"),
     "elapsed_s": int(elapsed),
     "parameters": params,
     "profile_desc": {"none": "no netem", "1g": "0.2 ms, 1 Gbit/s", "100m": "5 ms, 100 Mbit/s",
