@@ -14,12 +14,12 @@
 #   REPS      repetitions, for min/median/max (3 / 1)
 #   CONFIGS   nocache cachefiles cachestore (all three / all three)
 #   MIB       the large file, MiB (128 / 32)
-#   NFILES    small files of 16 KiB (2000 / 200)
-#   PAR_MIB   the file of each of the 8 concurrent readers, MiB (8 / 2)
-#   RUNTIME   seconds of each random-read job (10 / 3)
+#   NFILES    small files of 16 KiB (1000 / 200)
+#   PAR_MIB   the file of each of the 8 concurrent readers, MiB (4 / 2)
+#   RUNTIME   seconds of each random-read job (5 / 3)
 #   CULL_CACHE_MIB  the cache of the cull workload; its data set is twice
-#             that, in files of CULL_FILE_MIB (64, 4 / 24, 1)
-#   WARM_MIB  the warm-up file (16 / 4); NFSVERS (3); MEM (VM MiB, 3072);
+#             that, in files of CULL_FILE_MIB (32, 2 / 24, 1)
+#   WARM_MIB  the warm-up file (8 / 4); NFSVERS (3); MEM (VM MiB, 3072);
 #   TIMEOUT   seconds the VM may run (21600 / 1500); OUT (build/bench[-quick])
 #
 # Results, per kernel, in OUT/KVER: bench-DATE.json (every sample, the
@@ -37,8 +37,8 @@ if [ "${QUICK:-0}" = 1 ]; then
 	: "${OUT:=$repo/build/bench-quick}"
 else
 	: "${KERNELS:=6.1 6.12}" "${PROFILES:=1g 100m}" "${REPS:=3}" "${MIB:=128}"
-	: "${NFILES:=2000}" "${PAR_MIB:=8}" "${RUNTIME:=10}" "${CULL_CACHE_MIB:=64}"
-	: "${CULL_FILE_MIB:=4}" "${WARM_MIB:=16}" "${TIMEOUT:=21600}"
+	: "${NFILES:=1000}" "${PAR_MIB:=4}" "${RUNTIME:=5}" "${CULL_CACHE_MIB:=32}"
+	: "${CULL_FILE_MIB:=2}" "${WARM_MIB:=8}" "${TIMEOUT:=21600}"
 	: "${OUT:=$repo/build/bench}"
 fi
 CONFIGS=${CONFIGS:-nocache cachefiles cachestore}
