@@ -21,6 +21,8 @@
 #             that, in files of CULL_FILE_MIB (32, 2 / 24, 1)
 #   WARM_MIB  the warm-up file (8 / 4); NFSVERS (3); MEM (VM MiB, 3072);
 #   TIMEOUT   seconds the VM may run (21600 / 1500); OUT (build/bench[-quick])
+#   JOBS      kernels run side by side, one vCPU each (2); one at a time,
+#             or one kernel, gets two vCPUs
 #
 # Results, per kernel, in OUT/KVER: bench-DATE.json (every sample, the
 # summary, kernel, commit, date, parameters), bench.md (the tables),
@@ -57,8 +59,8 @@ cache_mib=$((data_mib * 2 + 256))
 git_commit=$(git -C "$repo" rev-parse HEAD 2>/dev/null || echo unknown)
 git -C "$repo" diff --quiet HEAD -- 2>/dev/null || git_commit="$git_commit (+ uncommitted changes)"
 
-for kver in $kvers; do
-	out=$OUT/$kver
+bench_kernel() { # KVER SMP
+	local kver=$1 smp=$2 out=$OUT/$1 stamp args s elapsed
 	rm -rf "$out"
 	mkdir -p "$out"
 	stamp=$(date -u +%Y%m%dT%H%M%SZ)
@@ -67,7 +69,7 @@ for kver in $kvers; do
 	      cull_cache_mib="$CULL_CACHE_MIB" cull_file_mib="$CULL_FILE_MIB" nfsvers="$NFSVERS")
 	echo "bench: kernel $kver: ${args[*]}; logs in $out/vm"
 	s=$(date +%s)
-	if ! KVER=$kver CS_DISK_CACHE=${CS_DISK_CACHE:-writeback} "$repo/tests/vm/run-vm.sh" --out "$out/vm" --timeout "$TIMEOUT" --mem "$MEM" \
+	if ! KVER=$kver CS_DISK_CACHE=${CS_DISK_CACHE:-writeback} "$repo/tests/vm/run-vm.sh" --out "$out/vm" --timeout "$TIMEOUT" --mem "$MEM" --smp "$smp" \
 		--disk "export=${fs_mib}M" --disk "local=${fs_mib}M" --disk "raw=$((MIB + 16))M" \
 		--disk "fsc=${cache_mib}M" --disk "cs=${cache_mib}M" \
 		--disk "fscs=${CULL_CACHE_MIB}M" --disk "css=${CULL_CACHE_MIB}M" \
@@ -76,15 +78,15 @@ for kver in $kvers; do
 		cat "$out/vm.log"
 		tail -n 40 "$out/vm/test.log" 2>/dev/null || true
 		echo "bench: the VM run on $kver failed (logs in $out/vm)" >&2
-		exit 1
+		return 1
 	fi
 	rm -f "$out"/vm/*.img
 	mv "$out/vm/bench.tsv" "$out/vm/fio" "$out/"
 	elapsed=$(( $(date +%s) - s ))
-	python3 - "$out/meta.json" "$kver" "$git_commit" "$stamp" "$elapsed" "${args[@]}" <<'PY'
+	python3 - "$out/meta.json" "$kver" "$git_commit" "$stamp" "$elapsed" "$smp" "${args[@]}" <<'PY'
 import json, os, platform, subprocess, sys, datetime
-path, kver, commit, stamp, elapsed = sys.argv[1:6]
-params = dict(a.split("=", 1) for a in sys.argv[6:])
+path, kver, commit, stamp, elapsed, smp = sys.argv[1:7]
+params = dict(a.split("=", 1) for a in sys.argv[7:])
 try:
     qemu = subprocess.run(["qemu-system-x86_64", "--version"], capture_output=True,
                           text=True).stdout.splitlines()[0]
@@ -102,7 +104,8 @@ json.dump({
     "kernel": kver, "commit": commit, "stamp": stamp,
     "date": datetime.datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").strftime("%Y-%m-%d %H:%M UTC"),
     "host": f"{platform.node()}, {os.cpu_count()} CPUs ({cpu}), load {os.getloadavg()[0]:.1f} at the end",
-    "qemu": qemu + ", TCG, -smp 2, -cpu " + os.environ.get("VM_CPU", "max,-erms,-fsrm"),
+    "qemu": qemu + ", TCG, -smp " + smp + ", -cpu " + os.environ.get("VM_CPU", "max,-erms,-fsrm"),
+    "side_by_side": os.environ.get("BENCH_SIDE", ""),
     "elapsed_s": int(elapsed),
     "parameters": params,
     "profile_desc": {"none": "no netem", "1g": "0.2 ms, 1 Gbit/s", "100m": "5 ms, 100 Mbit/s",
@@ -112,4 +115,36 @@ PY
 	echo
 	python3 "$repo/tests/vm/bench/report.py" "$out/meta.json" "$out/bench.tsv" "$out"
 	echo "bench: kernel $kver done in $elapsed s"
+}
+
+# JOBS kernels at a time (default 2).  Under TCG a VM with two vCPUs keeps
+# about 1.15 host cores busy, and two such VMs side by side each run at
+# half speed, while two VMs with one vCPU each run nearly as fast as one
+# alone: so kernels that run side by side get one vCPU each (the NFS
+# server, the client and fio share it), a kernel alone gets two.  Each
+# run's JSON records its vCPUs and what ran beside it.  A run compares
+# configurations within one VM; compare kernels only through ratios.
+JOBS=${JOBS:-2}
+# shellcheck disable=SC2086
+set -- $kvers
+if [ "$JOBS" -gt 1 ] && [ $# -gt 1 ]; then
+	pids=() rc=0
+	for kver in "$@"; do
+		mkdir -p "$OUT"
+		(
+			BENCH_SIDE=$(printf '%s\n' "$@" | grep -vx "$kver" | paste -sd' ')
+			export BENCH_SIDE
+			bench_kernel "$kver" 1
+		) > "$OUT/$kver.log" 2>&1 &
+		pids+=($!)
+		echo "bench: kernel $kver started beside the others, one vCPU; log in $OUT/$kver.log"
+		# at most JOBS at once
+		while [ "$(jobs -pr | wc -l)" -ge "$JOBS" ]; do wait -n || true; done
+	done
+	for p in "${pids[@]}"; do wait "$p" || rc=1; done
+	for kver in "$@"; do cat "$OUT/$kver.log"; done
+	exit $rc
+fi
+for kver in "$@"; do
+	bench_kernel "$kver" 2 || exit 1
 done

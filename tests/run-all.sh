@@ -287,7 +287,7 @@ vm_run_queue() {
 	done
 	if [ ${#vm_queue[@]} -gt 0 ]; then
 		vm_slot
-		echo "== vm: ${#vm_queue[@]} tests, $VM_JOBS at a time (with the host stages above)"
+		echo "== vm: ${#vm_queue[@]} tests, $VM_JOBS at a time, in the slots the host stages leave"
 	fi
 	while IFS=$'\t' read -r tmo kver quick t; do
 		[ -n "$t" ] || continue
