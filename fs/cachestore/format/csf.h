@@ -172,6 +172,7 @@ struct csf_fs {
 	/* buffer cache */
 	struct csf_buf **htab;
 	u32 hmask, nbufs, maxbufs;
+	u32 nbufs_peak;			/* most buffers held at once */
 	struct csf_list clean, txn, ckpt;
 	u32 ntxn, nckpt;
 	u64 call_seq;			/* bumped by csf_call_begin() */

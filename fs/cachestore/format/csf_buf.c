@@ -156,7 +156,8 @@ static struct csf_buf *csf_buf_alloc(struct csf_fs *fs, u64 blkno)
 	h = csf_hash_blk(fs, blkno);
 	b->hnext = fs->htab[h];
 	fs->htab[h] = b;
-	fs->nbufs++;
+	if (++fs->nbufs > fs->nbufs_peak)
+		fs->nbufs_peak = fs->nbufs;
 	return b;
 }
 

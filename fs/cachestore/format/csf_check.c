@@ -228,6 +228,7 @@ static int csf_ck_index(struct csf_ck *c, u64 *errs)
 	for (i = 0; i < g->index_len; i++) {
 		struct csf_buf *b;
 
+		csf_call_begin(fs);	/* the index may exceed the cache */
 		if (csf_buf_get(fs, g->index_start + i, CSF_T_BUCKET, &b))
 			continue;
 		if (le16_to_cpu(((struct csf_bucket *)b->data)->overflow) !=
