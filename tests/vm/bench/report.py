@@ -139,7 +139,10 @@ def markdown(meta, summ, profiles, configs, workloads):
              f"REPS={p['reps']}, PROFILES={' '.join(profiles)}, large file {p['mib']} MiB, "
              f"{p['nfiles']} small files of 16 KiB, 8 readers x {p['par_mib']} MiB, "
              f"random reads {p['runtime']} s, cull: {p['cull_cache_mib']} MiB cache, "
-             f"{2 * int(p['cull_cache_mib'])} MiB data; NFSv{p['nfsvers']}, qemu TCG.")
+             f"{2 * int(p['cull_cache_mib'])} MiB data; NFSv{p['nfsvers']}; "
+             f"{meta.get('qemu', 'qemu TCG')}"
+             + (f"; beside it ran the VM of kernel {meta['side_by_side'].strip()}"
+                if meta.get("side_by_side", "").strip() else "") + ".")
     L.append("")
     L.append("Network profiles (netem on lo, each direction): " +
              "; ".join(f"{k} = {v}" for k, v in meta.get("profile_desc", {}).items()
@@ -174,7 +177,7 @@ def markdown(meta, summ, profiles, configs, workloads):
     L.append("")
     L.append("x local / x raw: median MiB/s over the local ext4 file's (same kind of "
              "workload) and the raw device's (sequential, or the same random size). "
-             "CPU: the VM's busy CPU seconds per GiB delivered (both vCPUs, the NFS "
+             "CPU: the VM's busy CPU seconds per GiB delivered (every vCPU, the NFS "
              "server's too). cache rd/B: bytes read from the cache device per byte "
              "delivered; server rd/B: bytes NFS fetched from the server per byte.")
     L.append("")
