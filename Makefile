@@ -131,7 +131,8 @@ bench-cull: have-deps
 # jobs/*.fio; Documentation/filesystems/caching/benchmarks.rst): one VM run
 # per kernel, every configuration in it.  `make bench` runs on 6.1 and 6.12
 # (KVER= picks one), three repetitions of two network profiles (sizes in
-# scripts/bench.sh); `make bench-quick` on KVER (default 6.1), one profile, one repetition.
+# scripts/bench.sh); `make bench-quick` on KVER (default 6.1), one profile,
+# one repetition.
 BENCH_KERNELS = $(if $(KVER_ASKED),$(KVER),6.1 6.12)
 bench: have-deps
 	@$(MAKE) --no-print-directory all KERNELS="$(BENCH_KERNELS)"

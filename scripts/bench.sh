@@ -83,10 +83,10 @@ bench_kernel() { # KVER SMP
 	rm -f "$out"/vm/*.img
 	mv "$out/vm/bench.tsv" "$out/vm/fio" "$out/"
 	elapsed=$(( $(date +%s) - s ))
-	python3 - "$out/meta.json" "$kver" "$git_commit" "$stamp" "$elapsed" "$smp" "${args[@]}" <<'PY'
+	python3 - "$out/meta.json" "$kver" "$git_commit" "$stamp" "$elapsed" "$smp" "$(cat "$out/vm/cpu")" "${args[@]}" <<'PY'
 import json, os, platform, subprocess, sys, datetime
-path, kver, commit, stamp, elapsed, smp = sys.argv[1:7]
-params = dict(a.split("=", 1) for a in sys.argv[7:])
+path, kver, commit, stamp, elapsed, smp, vcpu = sys.argv[1:8]
+params = dict(a.split("=", 1) for a in sys.argv[8:])
 try:
     qemu = subprocess.run(["qemu-system-x86_64", "--version"], capture_output=True,
                           text=True).stdout.splitlines()[0]
@@ -104,7 +104,7 @@ json.dump({
     "kernel": kver, "commit": commit, "stamp": stamp,
     "date": datetime.datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").strftime("%Y-%m-%d %H:%M UTC"),
     "host": f"{platform.node()}, {os.cpu_count()} CPUs ({cpu}), load {os.getloadavg()[0]:.1f} at the end",
-    "qemu": qemu + ", TCG, -smp " + smp + ", -cpu " + os.environ.get("VM_CPU", "max,-erms,-fsrm"),
+    "qemu": qemu + ", TCG, -smp " + smp + ", -cpu " + vcpu,
     "side_by_side": os.environ.get("BENCH_SIDE", ""),
     "elapsed_s": int(elapsed),
     "parameters": params,

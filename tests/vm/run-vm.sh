@@ -55,7 +55,8 @@
 # iteration: page cache and NFS copies then dominate.  Measured on 6.1
 # (cachestore_nfs_basic and cachestore_smallfiles side by side): 241 s with
 # max, 196 s without ERMS and FSRM, 184 s with qemu64 (which also drops
-# SMAP and SMEP, guards worth keeping).
+# SMAP and SMEP, guards worth keeping).  The model used is written to
+# OUT/cpu.
 #
 # Exit status: the script's, or 1 when the console shows a kernel problem
 # (BUG, WARNING, Oops, lockdep, hung task, RCU stall, Call Trace, KASAN), or
@@ -254,6 +255,8 @@ early_problem() {
 		END { exit !found }' "$1"
 }
 
+vm_cpu=${VM_CPU:-max,-erms,-fsrm}
+echo "$vm_cpu" > "$out/cpu"
 rc=0
 for boot in $(seq 1 "$boots"); do
 	{
@@ -268,7 +271,7 @@ for boot in $(seq 1 "$boots"); do
 	for attempt in 1 2; do
 		set +e
 		timeout -k 10 $((timeout + 120)) qemu-system-x86_64 \
-			-machine q35,accel=tcg -cpu "${VM_CPU:-max,-erms,-fsrm}" -smp "$smp" -m "$mem" \
+			-machine q35,accel=tcg -cpu "$vm_cpu" -smp "$smp" -m "$mem" \
 			-nographic -vga none -no-reboot -nic none -monitor none \
 			-serial "file:$out/console.$boot.log" \
 			-kernel "$kernel" -initrd "$initrd" \

@@ -144,14 +144,14 @@ dd if="$EXP/data" of="$CS_DISK_RAW" bs=1M oflag=direct status=none
 sync
 
 # verify_all MNT: every file's checksum
-# same_as_local MNT: every file under MNT byte for byte the same as the
-# local copy, which verify_all checks against the export's checksums at the
-# end (no fio job writes).  A byte compare, because sha256 of every byte
-# under TCG took 84 s of each configuration's run.
 verify_all() {
 	(cd "$1" && sha256sum --quiet -c /tmp/sums) || fail "checksum mismatch under $1"
 	log "checksums ok under $1"
 }
+# same_as_local MNT: every file under MNT byte for byte the same as the
+# local copy, which verify_all checks against the export's checksums at the
+# end (no fio job writes).  A byte compare, because sha256 of every byte
+# under TCG took 84 s of each configuration's run.
 same_as_local() {
 	diff -rq -x lost+found "$1" /mnt/local > /tmp/diff.out 2>&1 ||
 		{ head -n 5 /tmp/diff.out; fail "under $1, files differ from the local copy"; }
