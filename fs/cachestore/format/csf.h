@@ -93,7 +93,7 @@ struct csf_dev {
 struct csf_format_params {
 	u64 nblocks;		/* blocks to use (<= device size) */
 	u32 granule_shift;	/* 0: CSF_GRANULE_SHIFT_DEF */
-	u64 expected_objects;	/* 0: one per 256 KiB of device */
+	u64 expected_objects;	/* 0: one per 64 KiB of device */
 	u64 journal_blocks;	/* 0: automatic */
 	u32 nr_volumes;		/* 0: 64 */
 	u32 epoch_shift;	/* 0: 6 (64 s epochs for LRU touches) */

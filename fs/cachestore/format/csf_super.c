@@ -33,7 +33,18 @@ int csf_geometry(const struct csf_format_params *p, struct csf_geo *g)
 	if (gs < CSF_GRANULE_SHIFT_MIN || gs > CSF_GRANULE_SHIFT_MAX)
 		return -EINVAL;
 	ppg = 1U << (gs - CSF_BLOCK_SHIFT);
-	exp = p->expected_objects ? p->expected_objects : n / 64;
+	/*
+	 * Default: one expected object per 64 KiB of device.  A slot costs
+	 * its 1 KiB record plus 27 bytes of index bucket (253 entries per
+	 * block at 60% load), and there are 1.25 slots per expected object:
+	 * 1,314 bytes per 64 KiB, 2.0% of the device.  That is the share
+	 * mke2fs's default gives cachefiles' inodes (256 bytes per 16 KiB,
+	 * 1.6%).  A cache of 16 KiB files then runs out of slots when 31% of
+	 * its space holds data (7.8% at the former one per 256 KiB), and
+	 * culls by slots from there (frun/fcull); -N sizes it for smaller
+	 * files at 1,314 bytes a slot.
+	 */
+	exp = p->expected_objects ? p->expected_objects : n / 16;
 	if (exp < 64)
 		exp = 64;
 	/* slots: expected + 25% + room for dying objects */

@@ -228,10 +228,10 @@ rebind() {
 	esac
 }
 # cs_objects DISK FILES: object slots for mkcachestore -N: its default (one
-# per 256 KiB) or twice FILES plus some, whichever is more
+# per 64 KiB) or twice FILES plus some, whichever is more
 cs_objects() {
 	local d n
-	d=$(($(blockdev --getsize64 "$1") / 262144))
+	d=$(($(blockdev --getsize64 "$1") / 65536))
 	n=$((2 * $2 + 256))
 	echo $((d > n ? d : n))
 }
