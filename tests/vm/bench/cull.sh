@@ -90,6 +90,7 @@ bench_cachestore() {
 		# culling starts below cull=, stops at run=: free P % more
 		cull=$(( f0 / 10 + 1 )) run=$(( f0 / 10 + 1 + p ))
 		[ $run -le 90 ] || fail "cache too empty after the fill (free ${f0}/1000)"
+		perf_start "cachestore.$N.$p"
 		c0=$(culled); b0=$(busy_ticks)
 		t0=$(ms)
 		mount -t cachestore -o "bcull=$cull,brun=$run" "$disk" "$mnt" || fail "mount bcull=$cull brun=$run"
@@ -105,6 +106,7 @@ bench_cachestore() {
 		poller_ms
 		busy=$(( (busy - b0) * 1000 / hz - (POLL_MS - p0) ))
 		c1=$(culled)
+		perf_stop
 		printf 'cachestore\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$N" "$p" $((c1 - c0)) \
 			$((t1 - t0)) "${tf:-0}" "$wall" "$busy" 0 "$fsck_ms" >> "$TSV"
 		log "cachestore N=$N P=$p: free ${f0}/1000 at bind, bcull=$cull brun=$run: culled $((c1 - c0)) in $wall ms (first after ${tf:-?} ms), busy $busy ms, bind $((t1 - t0)) ms, fsck $fsck_ms ms"
@@ -178,6 +180,7 @@ bench_cachefiles() {
 		run=$(( cull + p ))
 		[ $run -le 90 ] || fail "ext4 too empty after the fill (free ${f0}/1000)"
 		cfd_conf "$run" "$cull" 1
+		perf_start "cachefiles.$N.$p"
 		c0=$(culled); b0=$(busy_ticks)
 		t0=$(ms)
 		cachefilesd_start /tmp/cachefilesd.conf
@@ -203,6 +206,7 @@ bench_cachefiles() {
 		busy=$(( (busy - b0) * 1000 / hz - (POLL_MS - p0) ))
 		cpu=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
 		c1=$(culled)
+		perf_stop
 		printf 'cachefiles\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$N" "$p" $((c1 - c0)) \
 			$((t1 - t0)) "${tf:-0}" "$wall" "$busy" $((cpu * 1000 / hz)) 0 >> "$TSV"
 		log "cachefiles N=$N P=$p: free ${f0}/1000 at bind, bcull $cull brun $run: culled $((c1 - c0)) in $wall ms (first after ${tf:-?} ms), busy $busy ms, daemon $((cpu * 1000 / hz)) ms"
@@ -212,10 +216,52 @@ bench_cachefiles() {
 	umount "$dir"
 }
 
+# perf=1 among the arguments: each cull phase runs under `perf record -a -g`
+# (the cpu-clock event: TCG has no PMU), and perf's report of where the
+# VM's CPU went lands in /results/perf.BACKEND.N.P.txt.  Its sampling costs
+# CPU of its own: figures from such a run are not comparable to others.
+PERF=0 backends=()
+for a in "$@"; do
+	case $a in
+	perf=*) PERF=${a#perf=} ;;
+	*) backends+=("$a") ;;
+	esac
+done
+# perf_start NAME / perf_stop: profile one phase
+# (perf takes about a minute under TCG to read the system's symbols before
+# it records: it starts disabled, and the phase begins once perf has
+# acknowledged the "enable" on its control fifo)
+perf_start() {
+	[ "$PERF" = 1 ] || return 0
+	PERF_NAME=$1
+	rm -f /tmp/perf.ctl /tmp/perf.ack
+	mkfifo /tmp/perf.ctl /tmp/perf.ack
+	perf record -q -B -N -a -g -e cpu-clock -F 999 -D -1 \
+		--control fifo:/tmp/perf.ctl,/tmp/perf.ack \
+		-o "/tmp/perf.$1.data" > /tmp/perf.log 2>&1 &
+	PERF_PID=$!
+	exec 7> /tmp/perf.ctl 8< /tmp/perf.ack
+	echo enable >&7
+	read -r -t 600 _ <&8 || fail "perf did not start: $(cat /tmp/perf.log)"
+}
+perf_stop() {
+	[ "$PERF" = 1 ] || return 0
+	echo disable >&7
+	read -r -t 60 _ <&8 || true
+	exec 7>&- 8<&-
+	kill -INT "$PERF_PID"
+	wait "$PERF_PID" || true
+	perf report -q -i "/tmp/perf.$PERF_NAME.data" --stdio --no-children \
+		--sort sym -g none --percent-limit 0.5 > "/results/perf.$PERF_NAME.txt" 2>&1 || true
+	perf report -q -i "/tmp/perf.$PERF_NAME.data" --stdio --children \
+		--sort sym -g none --percent-limit 2 > "/results/perf.$PERF_NAME.children.txt" 2>&1 || true
+	rm -f "/tmp/perf.$PERF_NAME.data"
+}
+
 tfs_load
 # The first bound cache is the one test_fscache's volumes go to: one
 # backend at a time.
-for b in "$@"; do
+for b in "${backends[@]}"; do
 	"bench_$b"
 done
 log ok
