@@ -173,6 +173,35 @@ static int cachestore_dev_discard(void *priv, u64 blk, u64 count)
 				    GFP_NOFS);
 }
 
+/*
+ * Discard @n freed extents with one wait for them all: their bios are
+ * chained under a plug, as blkdev_issue_discard() does for one range.
+ * Called without cache->lock (see cachestore_commit()); a discard that
+ * fails only leaves the blocks' old contents in place, so errors are
+ * ignored, as the synchronous ->discard's are.
+ */
+void cachestore_discard_extents(struct cachestore_cache *cache,
+				const struct csf_ext *ext, u64 n)
+{
+	const unsigned int shift = CSF_BLOCK_SHIFT - SECTOR_SHIFT;
+	struct bio *bio = NULL;
+	struct blk_plug plug;
+	u64 i;
+
+	if (!READ_ONCE(cache->discard) || !bdev_max_discard_sectors(cache->bdev))
+		return;
+	blk_start_plug(&plug);
+	for (i = 0; i < n; i++)
+		if (__blkdev_issue_discard(cache->bdev, ext[i].start << shift,
+					   ext[i].len << shift, GFP_NOFS, &bio))
+			break;
+	if (bio) {
+		submit_bio_wait(bio);
+		bio_put(bio);
+	}
+	blk_finish_plug(&plug);
+}
+
 const struct csf_dev_ops cachestore_dev_ops = {
 	.read		= cachestore_dev_read,
 	.write		= cachestore_dev_write,

@@ -117,7 +117,9 @@ static void cachestore_note_hold(atomic64_t *max_us, ktime_t t0)
 static int cachestore_commit_locked(struct cachestore_cache *cache)
 {
 	struct csf_statfs st;
+	struct csf_ext *exts;
 	unsigned int era;
+	ktime_t t0;
 	u64 held;
 	int ret;
 
@@ -134,8 +136,7 @@ static int cachestore_commit_locked(struct cachestore_cache *cache)
 	if (ret > 0)
 		ret = 0;
 	if (!ret) {
-		ktime_t t0 = ktime_get();
-
+		t0 = ktime_get();
 		ret = csf_commit(cache->fs);
 		cachestore_note_hold(&cache->stats.commit_hold_max_us, t0);
 	}
@@ -156,12 +157,32 @@ static int cachestore_commit_locked(struct cachestore_cache *cache)
 	cachestore_wb_submit(cache);	/* queued writes hold their era */
 	wait_event(cache->io_wait, !atomic_read(&cache->io_era_count[era]));
 
+	/*
+	 * Discard the freed blocks without cache->lock, all with one wait:
+	 * one synchronous discard per extent under the lock made a cull of
+	 * small objects wait for a device round trip per object, and every
+	 * reader and writer with it.  They stay held (not reusable: the
+	 * allocator skips held extents) until the discards have ended, and
+	 * commit_lock keeps other commits from releasing them meanwhile.
+	 */
 	mutex_lock(&cache->lock);
-	csf_frees_release(cache->fs, held);
+	exts = held ? csf_frees_copy(cache->fs, held) : NULL;
+	if (exts) {
+		mutex_unlock(&cache->lock);
+		cachestore_discard_extents(cache, exts, held);
+		csf_vfree(exts);
+		mutex_lock(&cache->lock);
+		t0 = ktime_get();
+		csf_frees_drop(cache->fs, held);
+	} else {
+		/* no memory for the copy: discard under the lock, as before */
+		t0 = ktime_get();
+		csf_frees_release(cache->fs, held);
+	}
+	cachestore_note_hold(&cache->stats.frees_hold_max_us, t0);
 	/* Checkpoint when the journal is half full, so commits never stall. */
 	if (!csf_statfs(cache->fs, &st) && st.journal_used * 2 > st.journal_blocks) {
-		ktime_t t0 = ktime_get();
-
+		t0 = ktime_get();
 		ret = csf_checkpoint(cache->fs);
 		cachestore_note_hold(&cache->stats.checkpoint_hold_max_us, t0);
 		if (ret)

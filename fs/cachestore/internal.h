@@ -49,6 +49,7 @@ struct cachestore_stats {
 	atomic64_t dirty_marks_waited, dirty_marks_fresh;
 	atomic64_t rbuf_fills, rbuf_hit_pages;
 	atomic64_t commit_hold_max_us, checkpoint_hold_max_us;
+	atomic64_t frees_hold_max_us;
 	atomic64_t evictions;
 };
 
@@ -212,6 +213,8 @@ extern const struct csf_dev_ops cachestore_dev_ops;
 int cachestore_bdev_rw(struct block_device *bdev, blk_opf_t opf, u64 blk,
 		       u32 count, void *buf);
 int cachestore_meta_wait(struct cachestore_cache *cache);
+void cachestore_discard_extents(struct cachestore_cache *cache,
+				const struct csf_ext *ext, u64 n);
 
 /* cache.c */
 void cachestore_init_cache(struct cachestore_cache *cache);

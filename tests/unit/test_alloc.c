@@ -141,3 +141,58 @@ UT_TEST(abort_undoes_frees_without_discard)
 	csf_close(fs);
 	csf_memdev_free(m);
 }
+
+/*
+ * The kernel discards held frees itself, without its lock: csf_frees_copy()
+ * hands it the extents while they stay held (the allocator must not give
+ * them out), and only csf_frees_drop() makes them reusable, discarding
+ * nothing itself.
+ */
+UT_TEST(held_frees_copied_then_dropped)
+{
+	struct csf_memdev *m = t_mkdev(1 << 15, false);
+	struct csf_fs *fs = t_open(m);
+	struct csf_ext *e;
+	u64 a, b, c;
+	u32 g;
+	u8 *d;
+
+	csf_frees_hold(fs);
+	UT_ASSERT(!csf_frees_copy(fs, 1));	/* nothing held */
+	UT_ASSERT_EQ(csf_alloc_run(fs, 0, 8, 8, false, &a, &g), 0);
+	UT_ASSERT_EQ(csf_alloc_run(fs, a + 8, 8, 8, false, &b, &g), 0);
+	UT_ASSERT_EQ(b, a + 8);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	UT_ASSERT_EQ(csf_free_run(fs, a, 4, false), 0);
+	UT_ASSERT_EQ(csf_free_run(fs, b + 4, 4, false), 0);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	UT_ASSERT_EQ(csf_frees_held(fs), 2);
+	e = csf_frees_copy(fs, 5);		/* more than held: what is */
+	UT_ASSERT(e);
+	UT_ASSERT_EQ(e[0].start, a);
+	UT_ASSERT_EQ(e[0].len, 4);
+	UT_ASSERT_EQ(e[1].start, b + 4);
+	UT_ASSERT_EQ(e[1].len, 4);
+	csf_vfree(e);
+	UT_ASSERT_EQ(csf_frees_held(fs), 2);	/* still held */
+	/* held: the allocator skips them, even when asked for them */
+	UT_ASSERT_EQ(csf_alloc_run(fs, a, 4, 1, false, &c, &g), 0);
+	UT_ASSERT(c + g <= a || c >= a + 4);
+	UT_ASSERT(c + g <= b + 4 || c >= b + 8);
+	UT_ASSERT_EQ(csf_free_run(fs, c, g, false), 0);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	memset(csf_memdev_block(m, a), 0x42, 4096);
+	csf_frees_drop(fs, 1);
+	UT_ASSERT_EQ(csf_frees_held(fs), 2);	/* c's free joined the list */
+	d = csf_memdev_block(m, a);
+	UT_ASSERT_EQ(d[0], 0x42);		/* drop does not discard */
+	/* the first extent is reusable now, the second is still held */
+	UT_ASSERT_EQ(csf_alloc_run(fs, a, 4, 4, false, &c, &g), 0);
+	UT_ASSERT_EQ(c, a);
+	UT_ASSERT_EQ(csf_alloc_run(fs, b + 4, 4, 1, false, &c, &g), 0);
+	UT_ASSERT(c + g <= b + 4 || c >= b + 8);
+	csf_frees_release(fs, csf_frees_held(fs));
+	UT_ASSERT_EQ(csf_frees_held(fs), 0);
+	csf_close(fs);
+	csf_memdev_free(m);
+}

@@ -306,6 +306,8 @@ int csf_pending_append(struct csf_pending *p, u64 start, u64 len);
 void csf_frees_hold(struct csf_fs *fs);
 u64 csf_frees_held(struct csf_fs *fs);
 void csf_frees_release(struct csf_fs *fs, u64 n);
+struct csf_ext *csf_frees_copy(struct csf_fs *fs, u64 n);
+void csf_frees_drop(struct csf_fs *fs, u64 n);
 int csf_bit_test(struct csf_fs *fs, u64 blk, bool *set);
 
 /* csf_volume.c */

@@ -365,6 +365,10 @@ int csf_alloc_undo(struct csf_fs *fs, u64 start, u32 len)
  * Holding frees (the kernel): blocks freed by a committed transaction are
  * not reused until csf_frees_release() says that no I/O mapped before the
  * commit is in flight any more.  csf_frees_held() counts what is held now.
+ * A caller that discards them itself, without the lock that serialises
+ * calls into the library, copies the extents (csf_frees_copy()), discards
+ * them, and only then lets them be reused (csf_frees_drop()): a discard is
+ * I/O aimed at those blocks too.
  */
 void csf_frees_hold(struct csf_fs *fs)
 {
@@ -376,6 +380,7 @@ u64 csf_frees_held(struct csf_fs *fs)
 	return fs->pend_held.n;
 }
 
+/* Discard the first @n held extents (dev->ops->discard), then drop them. */
 void csf_frees_release(struct csf_fs *fs, u64 n)
 {
 	struct csf_pending *p = &fs->pend_held;
@@ -383,12 +388,42 @@ void csf_frees_release(struct csf_fs *fs, u64 n)
 
 	if (n > p->n)
 		n = p->n;
-	if (!n)
-		return;
 	if (fs->dev.ops->discard)
 		for (i = 0; i < n; i++)
 			fs->dev.ops->discard(fs->dev.priv, p->ext[i].start,
 					     p->ext[i].len);
+	csf_frees_drop(fs, n);
+}
+
+/*
+ * A copy of the first @n held extents (csf_valloc(): free it with
+ * csf_vfree()), or NULL when none are held or memory is short.  They stay
+ * held: the copy stays valid when the library is called again meanwhile.
+ */
+struct csf_ext *csf_frees_copy(struct csf_fs *fs, u64 n)
+{
+	struct csf_pending *p = &fs->pend_held;
+	struct csf_ext *e;
+
+	if (n > p->n)
+		n = p->n;
+	if (!n)
+		return NULL;
+	e = csf_valloc(sizeof(*e) * n);
+	if (e)
+		memcpy(e, p->ext, sizeof(*e) * n);
+	return e;
+}
+
+/* Let the first @n held extents be reused, without discarding them. */
+void csf_frees_drop(struct csf_fs *fs, u64 n)
+{
+	struct csf_pending *p = &fs->pend_held;
+
+	if (n > p->n)
+		n = p->n;
+	if (!n)
+		return;
 	memmove(p->ext, p->ext + n, sizeof(*p->ext) * (p->n - n));
 	p->n -= (u32)n;
 }
