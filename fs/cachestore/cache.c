@@ -166,8 +166,10 @@ static int cachestore_commit_locked(struct cachestore_cache *cache)
 	 * commit_lock keeps other commits from releasing them meanwhile.
 	 */
 	mutex_lock(&cache->lock);
+	t0 = ktime_get();
 	exts = held ? csf_frees_copy(cache->fs, held) : NULL;
 	if (exts) {
+		cachestore_note_hold(&cache->stats.frees_hold_max_us, t0);
 		mutex_unlock(&cache->lock);
 		cachestore_discard_extents(cache, exts, held);
 		csf_vfree(exts);
@@ -176,7 +178,6 @@ static int cachestore_commit_locked(struct cachestore_cache *cache)
 		csf_frees_drop(cache->fs, held);
 	} else {
 		/* no memory for the copy: discard under the lock, as before */
-		t0 = ktime_get();
 		csf_frees_release(cache->fs, held);
 	}
 	cachestore_note_hold(&cache->stats.frees_hold_max_us, t0);
