@@ -220,8 +220,9 @@ exec 9>&-
 # and passes it as tsc_early_khz=, which the kernel uses instead of its
 # calibration (its refinement a second later still checks it against the
 # HPET).  A host without an invariant TSC gets nothing: the guest calibrates.
-# A boot whose clock still ran more than twice as fast as the host's is
-# booted again, once (clock_skew below).
+# A first boot whose clock still ran more than twice as fast as the host's
+# is booted again, once, on new disks (clock_skew below); a later boot's
+# skew is reported, since its disks hold what the earlier boots left.
 tsc_khz=""
 if grep -qw constant_tsc /proc/cpuinfo && grep -qw nonstop_tsc /proc/cpuinfo; then
 	tsc_bin="$CACHE/tsc-khz"
@@ -252,7 +253,7 @@ case ${CS_DISK_CACHE:-direct-unsafe} in
 direct-unsafe) cache_opts="cache.direct=on,cache.no-flush=on" ;;
 *) cache_opts="cache=$CS_DISK_CACHE" ;;
 esac
-drive_args=() letters=(a b c d e f g h i j k l m n o p)
+drive_args=() fresh_imgs=() letters=(a b c d e f g h i j k l m n o p)
 i=0
 disk_env=""
 for d in ${disks[@]+"${disks[@]}"}; do
@@ -261,6 +262,7 @@ for d in ${disks[@]+"${disks[@]}"}; do
 	case $lbs in ""|512|1024|2048|4096) ;; *) echo "run-vm.sh: --disk $d: sector size must be 512, 1024, 2048 or 4096" >&2; exit 2 ;; esac
 	img="$out/$name.img"
 	[ -f "$img" ] || truncate -s "$size" "$img"
+	fresh_imgs+=("$img=$size")
 	drive_args+=(-drive "file=$img,if=none,id=d$i,format=raw,$cache_opts,discard=unmap"
 		     -device "virtio-blk-pci,drive=d$i,serial=$name${lbs:+,logical_block_size=$lbs,physical_block_size=$lbs}")
 	disk_env+="export CS_DISK_${name^^}=/dev/vd${letters[$i]}"$'\n'
@@ -268,10 +270,10 @@ for d in ${disks[@]+"${disks[@]}"}; do
 done
 
 # --- extra 9p shares -------------------------------------------------------
-share_args=()
+share_args=() fresh_shares=()
 for sh in ${shares[@]+"${shares[@]}"}; do
 	tag=${sh%%=*} dir=$out/${sh%%=*}.share
-	case $sh in *=*) dir=${sh#*=} ;; esac
+	case $sh in *=*) dir=${sh#*=} ;; *) fresh_shares+=("$dir") ;; esac
 	case $tag in hostroot|results|""|*[!A-Za-z0-9_]*)
 		echo "run-vm.sh: bad share tag '$tag'" >&2; exit 2 ;;
 	esac
@@ -373,11 +375,22 @@ for boot in $(seq 1 "$boots"); do
 		fi
 		host_s=$((SECONDS - started_at))
 		if guest_s=$(clock_skew "$out/console.$boot.log" $host_s); then
-			if [ $attempt = 2 ]; then
+			# Only the first boot is run again: its disks and
+			# default shares are made new, as they were before it.
+			# A later boot's disks hold what the earlier boots
+			# left, which cannot be restored.
+			if [ $attempt = 2 ] || [ "$boot" != 1 ]; then
 				echo "run-vm.sh: boot $boot: the guest's clock ran $guest_s s in $host_s s of the host's: its timeouts expired early" >&2
 				break
 			fi
 			echo "run-vm.sh: boot $boot: the guest's clock ran $guest_s s in $host_s s of the host's (TSC miscalibrated); booting again" >&2
+			for f in ${fresh_imgs[@]+"${fresh_imgs[@]}"}; do
+				truncate -s 0 "${f%=*}"
+				truncate -s "${f##*=}" "${f%=*}"
+			done
+			for f in ${fresh_shares[@]+"${fresh_shares[@]}"}; do
+				find "$f" -mindepth 1 -delete
+			done
 			mv "$out/console.$boot.log" "$out/console.$boot.skewed.log"
 			if [ -f "$out/test.log" ]; then
 				tail -c +$((log_size + 1)) "$out/test.log" > "$out/test.$boot.skewed.log"
