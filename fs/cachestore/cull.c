@@ -10,13 +10,23 @@
  * or the creation of an object: ENOBUFS to the netfs, counted in fscache's
  * NoSpace line) while culling makes room.  The meanings and defaults are
  * cachefilesd's.
- * Recency is use: lookups, reads and writes move an object to the LRU tail,
- * once per epoch (64 s by default: mkcachestore -e).
- * Victims come from the LRU list threaded through the object records, so the
- * work is proportional to what is evicted, not to the size of the cache.
- * An object met there while a netfs uses it is no victim: it moves to the
- * LRU tail, as it is being used now, so no later pick walks past it again.
- * A round gives up only when every live object was found in use.
+ * Recency is use: lookups, reads and writes move an object to the tail of
+ * its LRU list, once per epoch (64 s by default: mkcachestore -e).
+ * Scan resistance (format feature PROBATION): a new object starts on the
+ * probation list and moves to the protected list the first time the cache
+ * serves a read from it.  Victims come from probation; from the protected
+ * list only when probation is empty, or gives none and the protected list
+ * holds more than its share of the data space (protect=, default 75 %).
+ * So a stream or a scan, whose data are written into the cache and not
+ * read back, churns probation and cannot push out the objects that are
+ * read again; when everything on probation is in use, new data are not
+ * cached (a miss) rather than evicting those.  See csf_cull_pick().
+ * Victims come from the LRU lists threaded through the object records, so
+ * the work is proportional to what is evicted, not to the size of the
+ * cache.  An object met there while a netfs uses it is no victim: it moves
+ * to the tail of its list, as it is being used now, so no later pick walks
+ * past it again.  A round gives up when every object it may take was found
+ * in use.
  * Their storage is freed by csf_reclaim() in bounded steps and becomes
  * reusable only after the commit that frees it (see cachestore_commit()).
  *
@@ -101,25 +111,39 @@ bool cachestore_space_gate(struct cachestore_cache *cache, bool slots)
 }
 
 /*
- * Called with cache->lock held by every read and write the cache serves, so
- * that recency means use, not only lookup: a file kept open and read for
- * hours is not the first victim once it is closed.  An object moves to the
- * LRU tail once per epoch at most (the stamp in memory says when it last
- * did; csf_obj_touch() journals only on an epoch change).
+ * Called with cache->lock held by every read (@hit) and write the cache
+ * serves, so that recency means use, not only lookup: a file kept open and
+ * read for hours is not the first victim once it is closed.  An object
+ * moves to the tail of its list once per epoch at most (the stamp in
+ * memory says when it last did; csf_obj_touch() journals only on an epoch
+ * change); the first read served from an object on probation promotes it.
  */
 void cachestore_note_use(struct cachestore_cache *cache,
-			 struct cachestore_object *object)
+			 struct cachestore_object *object, bool hit)
 {
 	unsigned int shift = cache->fs->geo.epoch_shift;
 	u64 now = cachestore_now();
+	bool promote = hit && object->probation;
 	int ret;
 
 	lockdep_assert_held(&cache->lock);
 	if (!object->objid || cache->dead ||
-	    (now >> shift) == (object->stamp >> shift))
+	    (!promote && (now >> shift) == (object->stamp >> shift)))
 		return;
 	object->stamp = now;
-	ret = csf_obj_touch(cache->fs, object->objid, object->gen, now);
+	if (promote) {
+		/* a read from the cache: off probation, once */
+		object->probation = false;
+		ret = csf_obj_promote(cache->fs, object->objid, object->gen,
+				      now);
+		if (ret == 1) {
+			atomic64_inc(&cache->stats.promotions);
+			ret = 0;
+		}
+	} else {
+		ret = csf_obj_touch(cache->fs, object->objid, object->gen,
+				    now);
+	}
 	if (ret != -ENOSPC && ret != -ESTALE)	/* the position is a hint */
 		cachestore_meta_error(cache, ret, "noting an access");
 }
@@ -133,7 +157,8 @@ void cachestore_note_use(struct cachestore_cache *cache,
  */
 int cachestore_cull(struct cachestore_cache *cache)
 {
-	u32 ids[CACHESTORE_CULL_BATCH], culled = 0, moved;
+	u32 ids[CACHESTORE_CULL_BATCH], culled = 0;
+	struct csf_cull_walk walk = { 0 };
 	int ret, n, i, releases;
 	u64 moved_total = 0;
 	struct csf_statfs st;
@@ -174,11 +199,11 @@ int cachestore_cull(struct cachestore_cache *cache)
 		}
 		n = csf_cull_pick(cache->fs, CACHESTORE_CULL_BATCH,
 				  cachestore_cull_skip, cache, cachestore_now(),
-				  ids, &moved);
+				  ids, &walk);
 		if (n < 0)
 			return cachestore_meta_fatal(cache, n, "cull pick");
-		moved_total += moved;
-		if (!n && (moved < CSF_CULL_MOVES_MAX ||
+		moved_total += walk.moved;
+		if (!n && (walk.moved < CSF_CULL_MOVES_MAX ||
 			   moved_total >= st.live_objects)) {
 			/* everything is in use: no walk until a release */
 			cache->cull_all_busy = true;

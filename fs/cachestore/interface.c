@@ -122,6 +122,9 @@ static bool cachestore_lookup_cookie(struct fscache_cookie *cookie)
 		object->gen = gen;
 		object->disk_size = found ? info->size : cookie->object_size;
 		cachestore_note_fresh(object, !found);
+		object->probation = found || stale ? info->probation :
+				    !!(cache->fs->geo.incompat &
+				       CSF_FEATURE_INCOMPAT_PROBATION);
 		/* In use from now on: culling skips it. */
 		ret = xa_err(xa_store(&cache->live, objid, object, GFP_NOFS));
 	}

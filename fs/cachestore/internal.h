@@ -50,7 +50,7 @@ struct cachestore_stats {
 	atomic64_t rbuf_fills, rbuf_hit_pages;
 	atomic64_t commit_hold_max_us, checkpoint_hold_max_us;
 	atomic64_t frees_hold_max_us;
-	atomic64_t evictions;
+	atomic64_t evictions, promotions;
 };
 
 /* Limits of the tunables, for the mount options and sysfs alike. */
@@ -152,6 +152,7 @@ struct cachestore_object {
 	u64			stamp;		/* last access noted, seconds */
 	bool			dirty_durable;	/* mark in place (cache->lock) */
 	bool			fresh;		/* generation new since lookup */
+	bool			probation;	/* on probation (cache->lock) */
 	u64			present_seq;	/* txn of its first page, or 0 */
 	spinlock_t		lock;		/* guards rbuf */
 	struct cachestore_rbuf	*rbuf;		/* granule read buffer */
@@ -236,7 +237,7 @@ u64 cachestore_now(void);
 /* cull.c */
 int cachestore_check_marks(const struct cachestore_marks *m, char kind);
 void cachestore_note_use(struct cachestore_cache *cache,
-			 struct cachestore_object *object);
+			 struct cachestore_object *object, bool hit);
 bool cachestore_space_gate(struct cachestore_cache *cache, bool slots);
 int cachestore_cull(struct cachestore_cache *cache);
 int cachestore_reclaim(struct cachestore_cache *cache);

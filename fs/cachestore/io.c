@@ -129,7 +129,7 @@ static int cachestore_read(struct netfs_cache_resources *cres, loff_t start_pos,
 		io->gen = object->gen;
 		io->nr_runs = nr;
 		io->era = cachestore_io_begin(cache);
-		cachestore_note_use(cache, object);
+		cachestore_note_use(cache, object, true);
 	}
 	mutex_unlock(&cache->lock);
 
@@ -262,7 +262,7 @@ static int cachestore_write(struct netfs_cache_resources *cres,
 		ret = cachestore_wb_track(cache, io) ? -ENOBUFS : 0;
 		if (!ret) {
 			io->era = cachestore_io_begin(cache);
-			cachestore_note_use(cache, object);
+			cachestore_note_use(cache, object, false);
 		}
 	}
 	mutex_unlock(&cache->lock);

@@ -278,7 +278,7 @@ static struct cachestore_rbuf *cachestore_rbuf_fill(struct cachestore_cache *cac
 	if (!ret) {
 		rb->gen = object->gen;
 		io.era = cachestore_io_begin(cache);
-		cachestore_note_use(cache, object);
+		cachestore_note_use(cache, object, true);
 	}
 	mutex_unlock(&cache->lock);
 	if (ret) {

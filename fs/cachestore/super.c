@@ -11,7 +11,10 @@
  * "cachestore"), commit=MS (journal commit interval, default 1000),
  * discard / nodiscard (discard freed blocks; default on when supported),
  * rbufs=N (granule read buffers for page-at-a-time readers; default 64,
- * 0 turns them off), and the culling marks of cachefilesd, in % free:
+ * 0 turns them off), protect=PCT (the share of the data space the
+ * protected LRU list keeps from culling while everything on probation is
+ * in use; default 75, see cull.c), and the culling marks of cachefilesd,
+ * in % free:
  * brun=, bcull=, bstop= for blocks and frun=, fcull=, fstop= for object
  * slots (defaults 10, 7 and 3; stop < cull < run < 100; see cull.c).
  * cull=PCT and run=PCT set the cull and run marks of both; a stop mark not
@@ -33,6 +36,7 @@
 enum {
 	opt_tag, opt_commit, opt_discard, opt_rbufs, opt_cull, opt_run,
 	opt_brun, opt_bcull, opt_bstop, opt_frun, opt_fcull, opt_fstop,
+	opt_protect,
 };
 
 static const struct fs_parameter_spec cachestore_param_specs[] = {
@@ -48,6 +52,7 @@ static const struct fs_parameter_spec cachestore_param_specs[] = {
 	fsparam_u32("frun", opt_frun),
 	fsparam_u32("fcull", opt_fcull),
 	fsparam_u32("fstop", opt_fstop),
+	fsparam_u32("protect", opt_protect),
 	{}
 };
 
@@ -57,7 +62,7 @@ static const struct fs_parameter_spec cachestore_param_specs[] = {
  */
 struct cachestore_fs_context {
 	char		tag[sizeof_field(struct cachestore_cache, tag)];
-	int		commit_ms, discard, rbufs;
+	int		commit_ms, discard, rbufs, protect;
 	int		mark[2][3];	/* [0] blocks, [1] slots; run, cull, stop */
 	int		both[2];	/* run=, cull= */
 };
@@ -124,6 +129,11 @@ static int cachestore_parse_param(struct fs_context *fc,
 				       CACHESTORE_RBUFS_MAX);
 		ctx->rbufs = result.uint_32;
 		break;
+	case opt_protect:
+		if (result.uint_32 > 100)
+			return invalfc(fc, "protect= takes 0 to 100 (%%)");
+		ctx->protect = result.uint_32;
+		break;
 	default:
 		if (result.uint_32 > 99)
 			return invalfc(fc, "\"%s=%u\": the marks take 0 to 99 (%%)",
@@ -150,7 +160,7 @@ const char *const cachestore_stat_names[] = {
 	"rbuf_fills", "rbuf_hit_pages",
 	"commit_hold_max_us", "checkpoint_hold_max_us",
 	"frees_hold_max_us",
-	"evictions",
+	"evictions", "promotions",
 	NULL
 };
 
@@ -173,9 +183,9 @@ static int cachestore_stats_show(struct seq_file *m, void *v)
 		   cache->bdev, cache->dead ? "error" : "active");
 	seq_printf(m, "blocks_total: %llu\nblocks_data: %llu\nblocks_free: %llu\n",
 		   st.total_blocks, st.data_blocks, st.free_blocks);
-	seq_printf(m, "objects_max: %u\nobjects_live: %u\nobjects_dying: %u\nvolumes: %u\n",
-		   st.max_objects, st.live_objects, st.dying_objects,
-		   st.volumes);
+	seq_printf(m, "objects_max: %u\nobjects_live: %u\nobjects_probation: %u\nobjects_dying: %u\nvolumes: %u\n",
+		   st.max_objects, st.live_objects, st.prob_objects,
+		   st.dying_objects, st.volumes);
 	seq_printf(m, "journal_blocks: %llu\njournal_used: %llu\n",
 		   st.journal_blocks, st.journal_used);
 	for (i = 0; cachestore_stat_names[i]; i++)
@@ -235,9 +245,11 @@ static int cachestore_show_options(struct seq_file *m, struct dentry *root)
 	struct cachestore_cache *cache = root->d_sb->s_fs_info;
 
 	seq_show_option(m, "tag", cache->tag);
-	seq_printf(m, ",commit=%u,%s,rbufs=%u", READ_ONCE(cache->commit_ms),
+	seq_printf(m, ",commit=%u,%s,rbufs=%u,protect=%u",
+		   READ_ONCE(cache->commit_ms),
 		   READ_ONCE(cache->discard) ? "discard" : "nodiscard",
-		   READ_ONCE(cache->max_rbufs));
+		   READ_ONCE(cache->max_rbufs),
+		   READ_ONCE(cache->fs->protect_pct));
 	seq_printf(m, ",brun=%u,bcull=%u,bstop=%u,frun=%u,fcull=%u,fstop=%u",
 		   READ_ONCE(cache->bmark.run), READ_ONCE(cache->bmark.cull),
 		   READ_ONCE(cache->bmark.stop), READ_ONCE(cache->fmark.run),
@@ -315,6 +327,8 @@ static int cachestore_fill_super(struct super_block *sb, struct fs_context *fc)
 		return ret;
 	}
 	csf_frees_hold(cache->fs);
+	if (ctx->protect >= 0)
+		cache->fs->protect_pct = ctx->protect;
 	if (!cache->tag[0])
 		strscpy(cache->tag, cache->fs->geo.label[0] ?
 			cache->fs->geo.label : "cachestore", sizeof(cache->tag));
@@ -377,6 +391,9 @@ static int cachestore_reconfigure(struct fs_context *fc)
 	if (!ret) {
 		cache->bmark = marks[0];
 		cache->fmark = marks[1];
+		if (ctx->protect >= 0)
+			WRITE_ONCE(cache->fs->protect_pct, ctx->protect);
+		cache->cull_all_busy = false;	/* look again */
 	}
 	mutex_unlock(&cache->lock);
 	if (ret)
@@ -387,9 +404,10 @@ static int cachestore_reconfigure(struct fs_context *fc)
 		WRITE_ONCE(cache->discard, ctx->discard);
 	if (ctx->rbufs >= 0)
 		WRITE_ONCE(cache->max_rbufs, ctx->rbufs);
-	pr_info("cachestore %s: remounted: commit=%u,%s,rbufs=%u,brun=%u,bcull=%u,bstop=%u,frun=%u,fcull=%u,fstop=%u\n",
+	pr_info("cachestore %s: remounted: commit=%u,%s,rbufs=%u,protect=%u,brun=%u,bcull=%u,bstop=%u,frun=%u,fcull=%u,fstop=%u\n",
 		cache->tag, cache->commit_ms,
 		cache->discard ? "discard" : "nodiscard", cache->max_rbufs,
+		cache->fs->protect_pct,
 		marks[0].run, marks[0].cull, marks[0].stop,
 		marks[1].run, marks[1].cull, marks[1].stop);
 	/* the new interval, and the new marks: the worker culls if below */
@@ -418,6 +436,7 @@ static int cachestore_init_fs_context(struct fs_context *fc)
 	ctx->commit_ms = -1;
 	ctx->discard = -1;
 	ctx->rbufs = -1;
+	ctx->protect = -1;
 	memset(ctx->mark, 0xff, sizeof(ctx->mark));	/* -1: not given */
 	ctx->both[0] = -1;
 	ctx->both[1] = -1;

@@ -3,7 +3,8 @@
  * cachestore: /sys/fs/cachestore/DEV/, one directory per bound cache, named
  * after its block device (as /sys/fs/ext4/DEV), one value per file:
  *  - the tunables, read-write, named and ranged as the mount options
- *    (commit, discard, rbufs, brun, bcull, bstop, frun, fcull, fstop): a
+ *    (commit, discard, rbufs, protect, brun, bcull, bstop, frun, fcull,
+ *    fstop): a
  *    write takes effect at once, as "mount -o remount" would (marks are
  *    checked against the others in effect: stop < cull < run < 100);
  *  - the cache's identity and space, read-only (tag, uuid, label, state,
@@ -33,11 +34,12 @@ struct cachestore_attr {
 };
 
 enum {
-	ca_commit, ca_discard, ca_rbufs,
+	ca_commit, ca_discard, ca_rbufs, ca_protect,
 	ca_brun, ca_bcull, ca_bstop, ca_frun, ca_fcull, ca_fstop,
 	ca_tag, ca_uuid, ca_label, ca_state,
 	ca_blocks_total, ca_blocks_data, ca_blocks_free,
-	ca_objects_max, ca_objects_live, ca_objects_dying, ca_volumes,
+	ca_objects_max, ca_objects_live, ca_objects_probation,
+	ca_objects_dying, ca_volumes,
 	ca_journal_blocks, ca_journal_used,
 };
 
@@ -70,6 +72,8 @@ static ssize_t cachestore_tunable_show(struct cachestore_cache *cache,
 		return sysfs_emit(buf, "%d\n", READ_ONCE(cache->discard));
 	case ca_rbufs:
 		return sysfs_emit(buf, "%u\n", READ_ONCE(cache->max_rbufs));
+	case ca_protect:
+		return sysfs_emit(buf, "%u\n", READ_ONCE(cache->fs->protect_pct));
 	}
 	m[0].run = READ_ONCE(cache->bmark.run);
 	m[0].cull = READ_ONCE(cache->bmark.cull);
@@ -109,6 +113,15 @@ static ssize_t cachestore_tunable_store(struct cachestore_cache *cache,
 		if (v > CACHESTORE_RBUFS_MAX)
 			return -ERANGE;
 		WRITE_ONCE(cache->max_rbufs, v);
+		break;
+	case ca_protect:
+		if (v > 100)
+			return -ERANGE;
+		mutex_lock(&cache->lock);
+		WRITE_ONCE(cache->fs->protect_pct, v);
+		/* culling that waited on the protected list may go on */
+		cache->cull_all_busy = false;
+		mutex_unlock(&cache->lock);
 		break;
 	default:
 		if (v > 99)
@@ -175,6 +188,9 @@ static ssize_t cachestore_info_show(struct cachestore_cache *cache,
 	case ca_objects_live:
 		v = st.live_objects;
 		break;
+	case ca_objects_probation:
+		v = st.prob_objects;
+		break;
 	case ca_objects_dying:
 		v = st.dying_objects;
 		break;
@@ -222,6 +238,7 @@ static ssize_t cachestore_evict_store(struct cachestore_cache *cache,
 CS_TUNABLE(commit);
 CS_TUNABLE(discard);
 CS_TUNABLE(rbufs);
+CS_TUNABLE(protect);
 CS_TUNABLE(brun);
 CS_TUNABLE(bcull);
 CS_TUNABLE(bstop);
@@ -237,6 +254,7 @@ CS_INFO(blocks_data);
 CS_INFO(blocks_free);
 CS_INFO(objects_max);
 CS_INFO(objects_live);
+CS_INFO(objects_probation);
 CS_INFO(objects_dying);
 CS_INFO(volumes);
 CS_INFO(journal_blocks);
@@ -247,6 +265,7 @@ static struct attribute *cachestore_attrs[] = {
 	&cachestore_attr_commit.attr,
 	&cachestore_attr_discard.attr,
 	&cachestore_attr_rbufs.attr,
+	&cachestore_attr_protect.attr,
 	&cachestore_attr_brun.attr,
 	&cachestore_attr_bcull.attr,
 	&cachestore_attr_bstop.attr,
@@ -262,6 +281,7 @@ static struct attribute *cachestore_attrs[] = {
 	&cachestore_attr_blocks_free.attr,
 	&cachestore_attr_objects_max.attr,
 	&cachestore_attr_objects_live.attr,
+	&cachestore_attr_objects_probation.attr,
 	&cachestore_attr_objects_dying.attr,
 	&cachestore_attr_volumes.attr,
 	&cachestore_attr_journal_blocks.attr,

@@ -66,6 +66,15 @@ run "$MKFS" -q -f -e 2 -s 64M "$T/epoch.img"
 check epoch-2-formats [ "$rc" -eq 0 ]
 check epoch-2-recorded eval '"$BUILD/bin/dumpcachestore" "$T/epoch.img" | grep -q "LRU stamps in 2 s epochs"'
 
+# -O: the probation feature, on by default, off with ^probation
+run "$MKFS" -q -f -O bogus -s 64M "$T/feat.img"
+check bad-feature-exit1 eval '[ "$rc" -eq 1 ] && grep -q "unknown feature .bogus." <<<"$out"'
+run "$MKFS" -q -f -s 64M "$T/feat.img"
+check probation-default eval '"$BUILD/bin/dumpcachestore" "$T/feat.img" | grep -q "incompat 0x1 (probation)"'
+run "$MKFS" -q -f -O ^probation -s 64M "$T/feat.img"
+check probation-off eval '[ "$rc" -eq 0 ] && "$BUILD/bin/dumpcachestore" "$T/feat.img" | grep -q "incompat 0x0,"'
+check probation-off-fsck "$BUILD/bin/fsck.cachestore" -n "$T/feat.img"
+
 # -n writes nothing
 truncate -s 256M "$T/dry.img"
 dd if=/dev/urandom of="$T/dry.img" bs=4096 count=4 conv=notrunc status=none

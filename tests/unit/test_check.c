@@ -172,6 +172,62 @@ UT_TEST(broken_index_and_lists_rebuilt)
 	csf_memdev_free(im.m);
 }
 
+/*
+ * The two LRU lists: an object whose probation flag disagrees with the
+ * list it is on, and a wrong probation count, are found; the repair puts
+ * every object on the list its flag names, oldest first.
+ */
+UT_TEST(probation_list_checked_and_rebuilt)
+{
+	struct csf_obj_info info;
+	struct csf_state *st;
+	struct csf_statfs sf;
+	struct csf_fs *fs;
+	struct img im;
+	u32 out[20];
+	u64 e, d;
+	int n, i;
+
+	mkimg(&im);
+	/* objects 0..9 read back (protected), 10..19 on probation */
+	fs = t_open(im.m);
+	for (i = 0; i < 10; i++)
+		UT_ASSERT_EQ(csf_obj_promote(fs, im.ids[i], im.gens[i], 100 + i),
+			     1);
+	UT_ASSERT_EQ(csf_checkpoint(fs), 0);
+	t_check_clean(fs);
+	csf_close(fs);
+	/* object 15 claims to be protected while on the probation list */
+	rec_of(&im, im.ids[15])->oflags &= ~CSF_OF_PROBATION;
+	reseal(&im, objblk(&im, im.ids[15]), CSF_T_OBJTAB);
+	repair_and_recheck(&im, &e, &d);
+	UT_ASSERT(e >= 1);
+	UT_ASSERT_EQ(d, 0);
+	fs = t_open(im.m);
+	UT_ASSERT_EQ(csf_statfs(fs, &sf), 0);
+	UT_ASSERT_EQ(sf.live_objects, 20);
+	UT_ASSERT_EQ(sf.prob_objects, 9);
+	n = csf_cull_pick(fs, 20, NULL, NULL, 0, out, NULL);
+	UT_ASSERT_EQ(n, 9);
+	for (i = 0; i < n; i++) {
+		UT_ASSERT_EQ(csf_obj_get(fs, out[i], &info), 0);
+		UT_ASSERT(info.probation);
+		UT_ASSERT(i == 0 || info.atime >= 10);
+	}
+	csf_close(fs);
+	/* a wrong count of objects on probation */
+	st = (void *)csf_memdev_block(im.m, im.g.state_blk);
+	st->nr_prob = cpu_to_le32(3);
+	reseal(&im, im.g.state_blk, CSF_T_STATE);
+	repair_and_recheck(&im, &e, &d);
+	UT_ASSERT(e >= 1);
+	fs = t_open(im.m);
+	UT_ASSERT_EQ(csf_statfs(fs, &sf), 0);
+	UT_ASSERT_EQ(sf.prob_objects, 9);
+	csf_close(fs);
+	csf_memdev_free(im.m);
+}
+
 UT_TEST(bad_state_and_summary_rebuilt)
 {
 	struct img im;

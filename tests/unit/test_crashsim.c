@@ -826,8 +826,12 @@ static int sim_op(struct sim *s)
 		ret = csf_reclaim(s->fs, 1 + (u32)rnd(s, 16));
 		return ret > 0 ? 0 : ret;
 	}
-	if (op < 830)
+	if (op < 815)
 		return csf_obj_touch(s->fs, o->id, o->gen, rnd(s, 1 << 20));
+	if (op < 830) {
+		ret = csf_obj_promote(s->fs, o->id, o->gen, rnd(s, 1 << 20));
+		return ret > 0 ? 0 : ret;
+	}
 	if (op < 840)
 		return drain(s, ~0ULL);
 	if (op < 842)

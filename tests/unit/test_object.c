@@ -290,6 +290,151 @@ UT_TEST(cull_order_and_touch_epochs)
 	csf_memdev_free(m);
 }
 
+/* An object of @pages pages, all written. */
+static struct tobj mkobj_pages(struct csf_fs *fs, u32 vid, const char *key,
+			       u32 pages)
+{
+	struct tobj o = mkobj(fs, vid, key, (u64)pages * 4096);
+	u32 p;
+
+	for (p = 0; p < pages; p++)
+		write_page(fs, o, p);
+	return o;
+}
+
+static bool skip_first(void *priv, u32 id)
+{
+	return id == *(u32 *)priv;
+}
+
+/*
+ * Scan resistance: new objects start on probation, a read from the cache
+ * (csf_obj_promote) protects them, and victims come from probation first.
+ * When everything on probation is in use, the protected list gives victims
+ * only while it holds more than fs->protect_pct of the data space.
+ */
+UT_TEST(probation_protects_objects_read_back)
+{
+	struct csf_memdev *m = t_mkdev(1 << 15, false);
+	struct csf_fs *fs = t_open(m);
+	u32 vid = t_vol(fs, "v"), out[8], data;
+	struct csf_cull_walk w = { 0 };
+	struct csf_obj_info info;
+	struct csf_statfs sf;
+	struct tobj hot[3], cold[3], big;
+	char key[16];
+	int n, i;
+
+	UT_ASSERT(fs->geo.incompat & CSF_FEATURE_INCOMPAT_PROBATION);
+	for (i = 0; i < 3; i++) {
+		snprintf(key, sizeof(key), "hot%d", i);
+		hot[i] = mkobj_pages(fs, vid, key, 4);
+		snprintf(key, sizeof(key), "cold%d", i);
+		cold[i] = mkobj_pages(fs, vid, key, 4);
+	}
+	UT_ASSERT_EQ(csf_obj_get(fs, hot[0].id, &info), 0);
+	UT_ASSERT(info.probation);
+	UT_ASSERT_EQ(csf_statfs(fs, &sf), 0);
+	UT_ASSERT_EQ(sf.prob_objects, 6);
+	/* the hot ones are read back: promoted at once, in the same epoch */
+	for (i = 0; i < 3; i++)
+		UT_ASSERT_EQ(csf_obj_promote(fs, hot[i].id, hot[i].gen, 1001), 1);
+	UT_ASSERT_EQ(csf_obj_promote(fs, hot[0].id, hot[0].gen, 1002), 0);
+	UT_ASSERT_EQ(csf_obj_get(fs, hot[0].id, &info), 0);
+	UT_ASSERT(!info.probation);
+	UT_ASSERT_EQ(csf_statfs(fs, &sf), 0);
+	UT_ASSERT_EQ(sf.prob_objects, 3);
+	/* a touch in a new epoch keeps an object on its list */
+	UT_ASSERT_EQ(csf_obj_touch(fs, cold[0].id, cold[0].gen, 5000), 0);
+	UT_ASSERT_EQ(csf_obj_get(fs, cold[0].id, &info), 0);
+	UT_ASSERT(info.probation);
+	/* victims: probation, oldest first, though the hot ones are older */
+	n = csf_cull_pick(fs, 8, NULL, NULL, 0, out, NULL);
+	UT_ASSERT_EQ(n, 3);
+	UT_ASSERT(out[0] == cold[1].id && out[1] == cold[2].id &&
+		  out[2] == cold[0].id);
+	for (i = 0; i < 3; i++)
+		UT_ASSERT_EQ(csf_obj_delete(fs, cold[i].id, cold[i].gen), 0);
+	/* probation empty: the protected list gives its oldest */
+	n = csf_cull_pick(fs, 8, NULL, NULL, 0, out, NULL);
+	UT_ASSERT_EQ(n, 3);
+	UT_ASSERT_EQ(out[0], hot[0].id);
+	/*
+	 * A stream: one big object on probation, in use.  Its walk sees it
+	 * all; the protected list holds far less than its share: no victim.
+	 */
+	big = mkobj_pages(fs, vid, "big", 2048);
+	n = csf_cull_pick(fs, 8, skip_first, &big.id, 6000, out, &w);
+	UT_ASSERT_EQ(n, 0);
+	UT_ASSERT_EQ(w.moved, 1);
+	UT_ASSERT_EQ(w.prob_seen, 1);
+	UT_ASSERT(w.prob_blocks >= 2048);
+	/* with a share of 0 the protected list is over it: its oldest go */
+	fs->protect_pct = 0;
+	memset(&w, 0, sizeof(w));
+	n = csf_cull_pick(fs, 8, skip_first, &big.id, 6000, out, &w);
+	UT_ASSERT_EQ(n, 3);
+	UT_ASSERT_EQ(out[0], hot[0].id);
+	/* nothing in use: probation first again */
+	n = csf_cull_pick(fs, 1, NULL, NULL, 0, out, NULL);
+	UT_ASSERT(n == 1 && out[0] == big.id);
+	/* the share counts data space: the hot ones hold 12 blocks */
+	data = (u32)(fs->geo.data_end - fs->geo.data_start);
+	UT_ASSERT(data > 12 * 100);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	t_check_clean(fs);
+	csf_close(fs);
+	/* the lists survive a remount and a check */
+	fs = t_open(m);
+	UT_ASSERT_EQ(csf_obj_get(fs, big.id, &info), 0);
+	UT_ASSERT(info.probation);
+	UT_ASSERT_EQ(csf_obj_get(fs, hot[1].id, &info), 0);
+	UT_ASSERT(!info.probation);
+	t_check_clean(fs);
+	csf_close(fs);
+	csf_memdev_free(m);
+}
+
+/* Without the PROBATION feature there is one list; a read is a touch. */
+UT_TEST(no_probation_feature_keeps_one_list)
+{
+	struct csf_memdev *m = csf_memdev_new(1 << 15, false);
+	struct csf_format_params p;
+	struct csf_obj_info info;
+	struct csf_statfs sf;
+	struct csf_geo g;
+	struct csf_fs *fs;
+	struct tobj o[3];
+	u32 vid, out[4];
+	char key[16];
+	int i, n;
+
+	UT_ASSERT(m);
+	t_params(&p, 1 << 15);
+	p.no_probation = true;
+	UT_ASSERT_EQ(csf_format(&m->dev, &p, &g), 0);
+	UT_ASSERT_EQ(g.incompat, 0);
+	fs = t_open(m);
+	vid = t_vol(fs, "v");
+	for (i = 0; i < 3; i++) {
+		snprintf(key, sizeof(key), "o%d", i);
+		o[i] = mkobj_pages(fs, vid, key, 2);
+	}
+	UT_ASSERT_EQ(csf_obj_promote(fs, o[0].id, o[0].gen, 1001), 0);
+	UT_ASSERT_EQ(csf_obj_promote(fs, o[1].id, o[1].gen, 5000), 0);
+	UT_ASSERT_EQ(csf_obj_get(fs, o[0].id, &info), 0);
+	UT_ASSERT(!info.probation);
+	UT_ASSERT_EQ(csf_statfs(fs, &sf), 0);
+	UT_ASSERT_EQ(sf.prob_objects, 0);
+	n = csf_cull_pick(fs, 4, NULL, NULL, 0, out, NULL);
+	UT_ASSERT_EQ(n, 3);
+	UT_ASSERT(out[0] == o[0].id && out[1] == o[2].id && out[2] == o[1].id);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	t_check_clean(fs);
+	csf_close(fs);
+	csf_memdev_free(m);
+}
+
 /*
  * csf_obj_scan: every live object of one volume, none of another, none
  * deleted; the budget bounds the slots looked at, and the position walks
@@ -374,7 +519,8 @@ UT_TEST(cull_pick_requeues_objects_in_use)
 	struct csf_geo g;
 	struct tobj *o = calloc(NOBJ, sizeof(*o));
 	u8 *inuse = calloc(1, 1 << 14);
-	u32 out[16], moved, vid;
+	struct csf_cull_walk w = { 0 };
+	u32 out[16], vid;
 	char key[16];
 	int n, i;
 
@@ -392,40 +538,40 @@ UT_TEST(cull_pick_requeues_objects_in_use)
 	}
 	UT_ASSERT_EQ(csf_commit(fs), 0);
 	/* without requeue: 4096 in-use objects, then nothing */
-	n = csf_cull_pick(fs, 16, skip_marked, inuse, 0, out, &moved);
+	n = csf_cull_pick(fs, 16, skip_marked, inuse, 0, out, &w);
 	UT_ASSERT_EQ(n, 0);
-	UT_ASSERT_EQ(moved, 0);
+	UT_ASSERT_EQ(w.moved, 0);
 	/* with: the first call moves as many as it may, the next gets past */
-	n = csf_cull_pick(fs, 16, skip_marked, inuse, 5000, out, &moved);
+	n = csf_cull_pick(fs, 16, skip_marked, inuse, 5000, out, &w);
 	UT_ASSERT_EQ(n, 0);
-	UT_ASSERT_EQ(moved, CSF_CULL_MOVES_MAX);
-	n = csf_cull_pick(fs, 16, skip_marked, inuse, 5000, out, &moved);
-	UT_ASSERT_EQ(moved, INUSE - CSF_CULL_MOVES_MAX);
+	UT_ASSERT_EQ(w.moved, CSF_CULL_MOVES_MAX);
+	n = csf_cull_pick(fs, 16, skip_marked, inuse, 5000, out, &w);
+	UT_ASSERT_EQ(w.moved, INUSE - CSF_CULL_MOVES_MAX);
 	UT_ASSERT_EQ(n, 16);
 	for (i = 0; i < 16; i++)
 		UT_ASSERT_EQ(out[i], o[INUSE + i].id);
 	/* now past them: no more moves */
-	n = csf_cull_pick(fs, 16, skip_marked, inuse, 5000, out, &moved);
+	n = csf_cull_pick(fs, 16, skip_marked, inuse, 5000, out, &w);
 	UT_ASSERT_EQ(n, 16);
-	UT_ASSERT_EQ(moved, 0);
+	UT_ASSERT_EQ(w.moved, 0);
 	/*
 	 * Everything in use: each call moves its most (the caller bounds a
 	 * round by the number of live objects); with fewer than that in the
 	 * list, the walk ends where it started moving, order kept.
 	 */
 	memset(inuse, 0xff, 1 << 14);
-	n = csf_cull_pick(fs, 16, skip_marked, inuse, 6000, out, &moved);
+	n = csf_cull_pick(fs, 16, skip_marked, inuse, 6000, out, &w);
 	UT_ASSERT_EQ(n, 0);
-	UT_ASSERT_EQ(moved, CSF_CULL_MOVES_MAX);
+	UT_ASSERT_EQ(w.moved, CSF_CULL_MOVES_MAX);
 	UT_ASSERT_EQ(csf_commit(fs), 0);
 	t_check_clean(fs);
 	for (i = 16; i < NOBJ; i++)
 		UT_ASSERT_EQ(csf_obj_delete(fs, o[i].id, o[i].gen), 0);
-	n = csf_cull_pick(fs, 16, skip_marked, inuse, 7000, out, &moved);
+	n = csf_cull_pick(fs, 16, skip_marked, inuse, 7000, out, &w);
 	UT_ASSERT_EQ(n, 0);
-	UT_ASSERT_EQ(moved, 16);
+	UT_ASSERT_EQ(w.moved, 16);
 	memset(inuse, 0, 1 << 14);
-	n = csf_cull_pick(fs, 16, skip_marked, inuse, 7000, out, &moved);
+	n = csf_cull_pick(fs, 16, skip_marked, inuse, 7000, out, &w);
 	UT_ASSERT_EQ(n, 16);
 	for (i = 0; i < 16; i++)
 		UT_ASSERT_EQ(out[i], o[i].id);

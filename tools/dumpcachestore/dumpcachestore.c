@@ -254,10 +254,11 @@ static int dump_objects(struct csf_fs *fs, u32 hwm, bool ext,
 
 			if (t && localtime_r(&t, &tm))
 				strftime(ts, sizeof(ts), "%F %T", &tm);
-			printf("  Object %u  gen %u  volume %u  %s%s\n", id,
+			printf("  Object %u  gen %u  volume %u  %s%s%s\n", id,
 			       le32_to_cpu(r.gen), vid,
 			       flags & CSF_OBJ_LIVE ? "live" : "dying",
-			       r.oflags & CSF_OF_DIRTY ? ", dirty" : "");
+			       r.oflags & CSF_OF_DIRTY ? ", dirty" : "",
+			       r.oflags & CSF_OF_PROBATION ? ", probation" : "");
 			printf("    size %llu, %llu blocks, map depth %u, "
 			       "accessed %llu (%s), hash %016llx\n",
 			       (unsigned long long)le64_to_cpu(r.size),
@@ -402,8 +403,10 @@ int main(int argc, char **argv)
 	printf("  Magic:                  0x%08x (\"CSTR\")\n", CSF_MAGIC);
 	printf("  Format version:         %d.%d\n", CSF_VERSION_MAJOR,
 	       CSF_VERSION_MINOR);
-	printf("  Features:               compat 0x%x, incompat 0x%x, "
-	       "ro_compat 0x%x\n", g->compat, g->incompat, g->ro_compat);
+	printf("  Features:               compat 0x%x, incompat 0x%x%s, "
+	       "ro_compat 0x%x\n", g->compat, g->incompat,
+	       g->incompat & CSF_FEATURE_INCOMPAT_PROBATION ? " (probation)" :
+	       "", g->ro_compat);
 	printf("  UUID:                   %s\n", uuid);
 	printf("  Label:                  %s%s%s\n", g->label[0] ? "\"" : "",
 	       g->label[0] ? g->label : "(none)", g->label[0] ? "\"" : "");
@@ -493,6 +496,14 @@ int main(int argc, char **argv)
 		       le32_to_cpu(st->lru_head));
 		printf("  LRU tail (newest):      %u\n",
 		       le32_to_cpu(st->lru_tail));
+		if (g->incompat & CSF_FEATURE_INCOMPAT_PROBATION) {
+			printf("  On probation:           %u\n",
+			       le32_to_cpu(st->nr_prob));
+			printf("  Probation head:         %u\n",
+			       le32_to_cpu(st->prob_head));
+			printf("  Probation tail:         %u\n",
+			       le32_to_cpu(st->prob_tail));
+		}
 		printf("  Dying list head:        %u\n",
 		       le32_to_cpu(st->dying_head));
 	}

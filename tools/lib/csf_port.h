@@ -54,6 +54,7 @@ typedef int64_t s64;
 #define max(a, b)	((a) > (b) ? (a) : (b))
 #define min_t(t, a, b)	((t)(a) < (t)(b) ? (t)(a) : (t)(b))
 #define max_t(t, a, b)	((t)(a) > (t)(b) ? (t)(a) : (t)(b))
+#define U32_MAX		((u32)~0U)
 #define DIV_ROUND_UP(n, d)	(((n) + (d) - 1) / (d))
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define unlikely(x)	__builtin_expect(!!(x), 0)

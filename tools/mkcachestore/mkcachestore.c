@@ -30,7 +30,7 @@ static void usage(int code)
 
 	fprintf(f,
 "Usage: %s [-fnqKV] [-L label] [-g granule] [-N objects] [-J journal-size]\n"
-"       [-e epoch] [-U uuid] [-s size] DEVICE|FILE\n"
+"       [-e epoch] [-O [^]feature] [-U uuid] [-s size] DEVICE|FILE\n"
 "\n"
 "  -f            force: format over an existing signature (file system,\n"
 "                partition table, swap, LVM, cachestore...)\n"
@@ -46,6 +46,9 @@ static void usage(int code)
 "                4 MiB..128 MiB)\n"
 "  -e seconds    LRU epoch: an object moves in the cull order at most once\n"
 "                per epoch, power of two, 2..2^40 (64)\n"
+"  -O feature    probation (the default): scan-resistant culling, new\n"
+"                objects on probation until read back; ^probation: one\n"
+"                LRU list, as modules before it\n"
 "  -U uuid       use this UUID (default: random)\n"
 "  -s size       use only this many bytes of the device; a regular file is\n"
 "                created or extended to this size\n"
@@ -150,7 +153,7 @@ int main(int argc, char **argv)
 		prog = strrchr(argv[0], '/') + 1;
 	else if (argv[0])
 		prog = argv[0];
-	while ((c = getopt_long(argc, argv, "fnqKL:g:N:J:e:U:s:Vh", lopts,
+	while ((c = getopt_long(argc, argv, "fnqKL:g:N:J:e:O:U:s:Vh", lopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'f':
@@ -211,6 +214,15 @@ int main(int argc, char **argv)
 			p.epoch_shift = (u32)__builtin_ctzll(v);
 			break;
 		}
+		case 'O':
+			if (!strcmp(optarg, "probation"))
+				p.no_probation = false;
+			else if (!strcmp(optarg, "^probation"))
+				p.no_probation = true;
+			else
+				die(EX_USAGE, "unknown feature '%s' (probation or "
+				    "^probation)", optarg);
+			break;
 		case 'U':
 			if (csf_parse_uuid(optarg, p.uuid))
 				die(EX_USAGE, "invalid UUID '%s'", optarg);

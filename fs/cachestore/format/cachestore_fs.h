@@ -38,9 +38,17 @@ enum csf_blk_type {
 	CSF_T_MAX	= 13,
 };
 
-/* Feature flags.  Version 1 defines none; unknown incompat bits refuse. */
+/*
+ * Feature flags; unknown incompat bits refuse.
+ * CSF_FEATURE_INCOMPAT_PROBATION: live objects are on two LRU lists, the
+ * probation list (objects not yet read back from the cache; state
+ * prob_head/prob_tail/nr_prob, records with CSF_OF_PROBATION) and the
+ * protected list (lru_head/lru_tail).  Without it every live object is on
+ * the one list and the probation fields are zero.
+ */
+#define CSF_FEATURE_INCOMPAT_PROBATION	0x1U
 #define CSF_FEATURE_COMPAT_SUPP		0x0U
-#define CSF_FEATURE_INCOMPAT_SUPP	0x0U
+#define CSF_FEATURE_INCOMPAT_SUPP	CSF_FEATURE_INCOMPAT_PROBATION
 #define CSF_FEATURE_RO_COMPAT_SUPP	0x0U
 
 /* Limits. */
@@ -128,12 +136,17 @@ struct csf_super {
  * @obj_hwm:        object slots >= hwm were never used (their blocks may be
  *                  all zero)
  * @free_head:      singly linked list of free slots below hwm (via lru_next)
- * @lru_head:       least recently used live object
- * @lru_tail:       most recently used live object
+ * @lru_head:       least recently used live object (of the protected list
+ *                  with the probation feature)
+ * @lru_tail:       most recently used live object (ditto)
  * @dying_head:     objects whose storage is being reclaimed (via lru_next)
  * @nr_live:        live objects
  * @nr_dying:       dying objects
  * @nr_volumes:     live volumes
+ * @prob_head:      least recently used object on probation (feature
+ *                  PROBATION; else 0)
+ * @prob_tail:      most recently used object on probation
+ * @nr_prob:        live objects on probation (included in @nr_live)
  */
 struct csf_state {
 	struct csf_blk_hdr hdr;
@@ -146,7 +159,11 @@ struct csf_state {
 	__le32 nr_live;
 	__le32 nr_dying;
 	__le32 nr_volumes;
-	u8 reserved[4024];
+	__le32 prob_head;
+	__le32 prob_tail;
+	__le32 nr_prob;
+	__le32 pad;
+	u8 reserved[4008];
 };
 
 /*
@@ -256,6 +273,7 @@ struct csf_bucket {
 #define CSF_OBJ_LIVE		0x1	/* findable through the index */
 #define CSF_OBJ_DYING		0x2	/* on the dying list; storage reclaimed */
 #define CSF_OF_DIRTY		0x1	/* @oflags: netfs was modifying it: stale */
+#define CSF_OF_PROBATION	0x2	/* @oflags: on the probation list */
 #define CSF_OBJS_PER_BLOCK	4
 #define CSF_ROOT_SIZE		448
 
@@ -266,7 +284,8 @@ struct csf_bucket {
  * @flags:    CSF_OBJ_*; 0 = free
  * @depth:    map tree depth (0: granule entries inline in @root)
  * @oflags:   CSF_OF_*: CSF_OF_DIRTY, set while the netfs modifies the
- *            object and cleared when its new aux data is recorded
+ *            object and cleared when its new aux data is recorded;
+ *            CSF_OF_PROBATION, set while it is on the probation list
  * @size:     object size in bytes
  * @atime:    access stamp (caller units, usually seconds)
  * @lru_prev: LRU neighbours (live objects); @lru_next also links the free

@@ -36,12 +36,14 @@
  *   csf_obj_invalidate()  new generation: storage dropped, aux/size replaced
  *   csf_obj_delete()      remove from index and LRU, reclaim its storage
  *   csf_obj_touch()       note an access (journals only on epoch change)
+ *   csf_obj_promote()     a read from the cache: off probation
  *   csf_obj_map()         page -> device block, allocating on request
  *   csf_obj_query()       is a page present, and how many after it agree
  *   csf_obj_mark_present() pages whose data writes have COMPLETED; the
  *                         commit flushes the device before its commit block
- *   csf_cull_pick()       the N least recently used objects (skip callback;
- *                         objects in use move to the LRU tail)
+ *   csf_cull_pick()       the N least recently used objects, probation
+ *                         first (skip callback; objects in use move to the
+ *                         tail of their list)
  *   csf_obj_scan()        live objects of a volume, in table order (bounded)
  *   csf_reclaim()         free storage of dying objects (bounded work)
  *
@@ -97,6 +99,7 @@ struct csf_format_params {
 	u64 journal_blocks;	/* 0: automatic */
 	u32 nr_volumes;		/* 0: 64 */
 	u32 epoch_shift;	/* 0: 6 (64 s epochs for LRU touches) */
+	bool no_probation;	/* one LRU list (no feature PROBATION) */
 	u8 uuid[16];
 	char label[64];
 	u64 mkfs_time;
@@ -189,6 +192,8 @@ struct csf_fs {
 	u64 alloc_cursor;
 	u64 meta_reserve;
 	u64 hash_mask;			/* test hook: forces hash collisions */
+	/* share of the data space (percent) the protected LRU may keep */
+	u32 protect_pct;		/* CSF_PROTECT_PCT_DEF at open */
 	/* records (live or dying) naming each volume id: csf_volume.c */
 	u32 *vol_refs;			/* [volume_len + 1] */
 	bool vol_refs_ok;		/* false: rebuild before use */
@@ -199,6 +204,7 @@ struct csf_fs {
 struct csf_statfs {
 	u64 total_blocks, data_blocks, free_blocks;
 	u32 max_objects, live_objects, dying_objects, volumes;
+	u32 prob_objects;		/* of live_objects, on probation */
 	u64 journal_blocks, journal_used;
 };
 
@@ -206,6 +212,7 @@ struct csf_obj_info {
 	u32 gen, vol_id;
 	u16 flags;
 	bool dirty;			/* CSF_OF_DIRTY */
+	bool probation;			/* CSF_OF_PROBATION */
 	u8 key_len, aux_len;
 	u64 size, atime, nr_blocks;
 	u8 key[CSF_MAX_KEY];
@@ -347,6 +354,7 @@ int csf_obj_invalidate(struct csf_fs *fs, u32 objid, u32 gen,
 		       const void *aux, u32 aux_len, u64 size, u32 *newgen);
 int csf_obj_delete(struct csf_fs *fs, u32 objid, u32 gen);
 int csf_obj_touch(struct csf_fs *fs, u32 objid, u32 gen, u64 stamp);
+int csf_obj_promote(struct csf_fs *fs, u32 objid, u32 gen, u64 stamp);
 int csf_obj_set_dirty(struct csf_fs *fs, u32 objid, u32 gen, bool dirty);
 int csf_obj_scan(struct csf_fs *fs, u32 vid, u32 *pos, u32 budget, u32 n,
 		 u32 *out, u32 *gens);
@@ -356,10 +364,17 @@ int csf_obj_query(struct csf_fs *fs, u32 objid, u32 gen, u64 page, u32 max,
 		  bool *present, u32 *run);
 int csf_obj_mark_present(struct csf_fs *fs, u32 objid, u32 gen, u64 page,
 			 u32 npages);
+#define CSF_PROTECT_PCT_DEF	75
 #define CSF_CULL_MOVES_MAX	4096	/* in-use objects requeued per pick */
+struct csf_cull_walk {
+	u32 moved;		/* in-use objects requeued by the last call */
+	u32 prob_seen;		/* in-use objects met on probation this round */
+	u64 prob_blocks;	/* the blocks they own */
+};
+
 int csf_cull_pick(struct csf_fs *fs, u32 n,
 		  bool (*skip)(void *priv, u32 objid), void *priv, u64 requeue,
-		  u32 *out, u32 *nmoved);
+		  u32 *out, struct csf_cull_walk *w);
 int csf_reclaim(struct csf_fs *fs, u32 budget);
 int csf_rec_get(struct csf_fs *fs, u32 objid, struct csf_buf **bp,
 		struct csf_obj_rec **rp);

@@ -264,12 +264,39 @@ out:
 	return ret;
 }
 
+/*
+ * One LRU list (@prob: the probation list) from @head: its length, or
+ * U32_MAX when it is broken (a link out of range, to a record seen before
+ * or not live or not of this list, a wrong back link, longer than @max, or
+ * a wrong @tail).
+ */
+static u32 csf_ck_lru(struct csf_ck *c, u32 head, u32 tail, bool prob,
+		      u32 max)
+{
+	u32 id = head, prev = 0, n;
+	struct csf_obj_rec *r;
+	struct csf_buf *b;
+
+	for (n = 0; id; n++) {
+		if (id >= c->hwm || n >= max || csf_ck_test(c->seen, id) ||
+		    csf_ck_test(c->bad, id) || csf_rec_get(c->fs, id, &b, &r) ||
+		    le16_to_cpu(r->flags) != CSF_OBJ_LIVE ||
+		    !!(r->oflags & CSF_OF_PROBATION) != prob ||
+		    le32_to_cpu(r->lru_prev) != prev)
+			return U32_MAX;
+		csf_ck_set(c->seen, id);
+		prev = id;
+		id = le32_to_cpu(r->lru_next);
+	}
+	return tail == prev ? n : U32_MAX;
+}
+
 /* LRU, free and dying lists against the records. */
 static int csf_ck_lists(struct csf_ck *c, const struct csf_state *st,
 			u64 *errs)
 {
 	struct csf_fs *fs = c->fs;
-	u32 id, prev = 0, n, nlive = 0, nfree = 0, ndying = 0, i;
+	u32 id, n, np, nlive = 0, nfree = 0, ndying = 0, i;
 	struct csf_obj_rec *r;
 	struct csf_buf *b;
 
@@ -284,20 +311,14 @@ static int csf_ck_lists(struct csf_ck *c, const struct csf_state *st,
 		else
 			nfree++;
 	}
-	/* LRU */
-	id = le32_to_cpu(st->lru_head);
-	for (n = 0; id; n++) {
-		if (id >= c->hwm || n > nlive || csf_ck_test(c->seen, id) ||
-		    csf_ck_test(c->bad, id) || csf_rec_get(fs, id, &b, &r) ||
-		    le16_to_cpu(r->flags) != CSF_OBJ_LIVE ||
-		    le32_to_cpu(r->lru_prev) != prev)
-			return (*errs)++, 0;
-		csf_ck_set(c->seen, id);
-		prev = id;
-		id = le32_to_cpu(r->lru_next);
-	}
-	if (n != nlive || le32_to_cpu(st->lru_tail) != prev ||
-	    le32_to_cpu(st->nr_live) != nlive)
+	/* the two LRU lists: every live object on one of them */
+	n = csf_ck_lru(c, le32_to_cpu(st->lru_head), le32_to_cpu(st->lru_tail),
+		       false, nlive);
+	np = n == U32_MAX ? n :
+	     csf_ck_lru(c, le32_to_cpu(st->prob_head),
+			le32_to_cpu(st->prob_tail), true, nlive - n);
+	if (np == U32_MAX || n + np != nlive ||
+	    le32_to_cpu(st->nr_live) != nlive || le32_to_cpu(st->nr_prob) != np)
 		return (*errs)++, 0;
 	/* free list */
 	id = le32_to_cpu(st->free_head);
@@ -453,7 +474,8 @@ static int csf_ck_rebuild(struct csf_ck *c, u64 free_blocks)
 	struct csf_state *st;
 	struct csf_buf *b, *sb;
 	u64 *keys = NULL;
-	u32 *ids = NULL, n = 0, i, id, prev = 0, nfree = 0, ndying = 0;
+	u32 *ids = NULL, n = 0, i, id, nfree = 0, ndying = 0;
+	u32 head[2] = { 0, 0 }, tail[2] = { 0, 0 }, count[2] = { 0, 0 };
 	u32 free_head = 0, dying_head = 0, hwm = 1, nvol = 0;
 	u64 replaced = 0;
 	int ret;
@@ -560,16 +582,36 @@ static int csf_ck_rebuild(struct csf_ck *c, u64 free_blocks)
 		csf_heap_sift(keys, ids, i, 0);
 	}
 	for (i = 0; i < n; i++) {
-		struct csf_obj_rec *r;
+		struct csf_obj_rec *r, *t;
+		bool prob;
 
 		ret = csf_rec_get(fs, ids[i], &b, &r);
 		if (!ret)
 			ret = csf_buf_dirty(fs, b);
 		if (ret)
 			goto out;
-		r->lru_prev = cpu_to_le32(prev);
-		r->lru_next = cpu_to_le32(i + 1 < n ? ids[i + 1] : 0);
-		prev = ids[i];
+		/* each object stays on its list (probation or protected) */
+		prob = (g->incompat & CSF_FEATURE_INCOMPAT_PROBATION) &&
+		       (r->oflags & CSF_OF_PROBATION);
+		if (!prob)
+			r->oflags &= ~CSF_OF_PROBATION;
+		r->lru_prev = cpu_to_le32(tail[prob]);
+		r->lru_next = 0;
+		if (tail[prob]) {
+			ret = csf_rec_get(fs, tail[prob], &b, &t);
+			if (!ret)
+				ret = csf_buf_dirty(fs, b);
+			if (ret)
+				goto out;
+			t->lru_next = cpu_to_le32(ids[i]);
+		} else {
+			head[prob] = ids[i];
+		}
+		tail[prob] = ids[i];
+		count[prob]++;
+		ret = csf_rec_get(fs, ids[i], &b, &r);
+		if (ret)
+			goto out;
 		ret = csf_index_insert(fs, le64_to_cpu(r->hash), ids[i]);
 		if (ret == -ENOSPC) {
 			/* cannot index it: drop it (blocks leak until rerun) */
@@ -592,8 +634,11 @@ static int csf_ck_rebuild(struct csf_ck *c, u64 free_blocks)
 	st->free_blocks = cpu_to_le64(free_blocks);
 	st->obj_hwm = cpu_to_le32(hwm);
 	st->free_head = cpu_to_le32(free_head);
-	st->lru_head = cpu_to_le32(n ? ids[0] : 0);
-	st->lru_tail = cpu_to_le32(prev);
+	st->lru_head = cpu_to_le32(head[0]);
+	st->lru_tail = cpu_to_le32(tail[0]);
+	st->prob_head = cpu_to_le32(head[1]);
+	st->prob_tail = cpu_to_le32(tail[1]);
+	st->nr_prob = cpu_to_le32(count[1]);
 	st->dying_head = cpu_to_le32(dying_head);
 	st->nr_live = cpu_to_le32(n);
 	st->nr_dying = cpu_to_le32(ndying);

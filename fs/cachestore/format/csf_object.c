@@ -491,10 +491,39 @@ int csf_obj_walk_runs(struct csf_fs *fs, const struct csf_obj_rec *r,
 
 /* ---- lists ---- */
 
+/*
+ * Live objects are on one of two LRU lists (feature PROBATION): an object
+ * starts on probation and moves to the protected list the first time the
+ * cache serves a read from it (csf_obj_promote()).  Culling takes victims
+ * from probation, and from the protected list only while that holds more
+ * than its share of the data space (fs->protect_pct), or when probation is
+ * empty: one pass over data that is never read back from the cache (a
+ * stream, a scan of a tree) churns probation and leaves the objects that
+ * are read again in place.  Without the feature there is only the
+ * protected list.
+ */
+static inline bool csf_on_probation(const struct csf_obj_rec *r)
+{
+	return r->oflags & CSF_OF_PROBATION;
+}
+
+static inline __le32 *csf_lru_headp(struct csf_state *st, bool prob)
+{
+	return prob ? &st->prob_head : &st->lru_head;
+}
+
+static inline __le32 *csf_lru_tailp(struct csf_state *st, bool prob)
+{
+	return prob ? &st->prob_tail : &st->lru_tail;
+}
+
+/* Take @r off its list (the one CSF_OF_PROBATION names). */
 static int csf_lru_unlink(struct csf_fs *fs, struct csf_state *st, u32 id,
 			  struct csf_obj_rec *r)
 {
 	u32 prev = le32_to_cpu(r->lru_prev), next = le32_to_cpu(r->lru_next);
+	__le32 *head = csf_lru_headp(st, csf_on_probation(r));
+	__le32 *tail = csf_lru_tailp(st, csf_on_probation(r));
 	struct csf_obj_rec *o;
 	struct csf_buf *b;
 	int ret;
@@ -505,9 +534,9 @@ static int csf_lru_unlink(struct csf_fs *fs, struct csf_state *st, u32 id,
 			return ret;
 		o->lru_next = cpu_to_le32(next);
 	} else {
-		if (le32_to_cpu(st->lru_head) != id)
+		if (le32_to_cpu(*head) != id)
 			return -EUCLEAN;
-		st->lru_head = cpu_to_le32(next);
+		*head = cpu_to_le32(next);
 	}
 	if (next) {
 		ret = csf_rec_get_dirty(fs, next, &b, &o);
@@ -515,19 +544,27 @@ static int csf_lru_unlink(struct csf_fs *fs, struct csf_state *st, u32 id,
 			return ret;
 		o->lru_prev = cpu_to_le32(prev);
 	} else {
-		if (le32_to_cpu(st->lru_tail) != id)
+		if (le32_to_cpu(*tail) != id)
 			return -EUCLEAN;
-		st->lru_tail = cpu_to_le32(prev);
+		*tail = cpu_to_le32(prev);
 	}
 	r->lru_prev = 0;
 	r->lru_next = 0;
+	if (csf_on_probation(r)) {
+		if (!st->nr_prob)
+			return -EUCLEAN;
+		st->nr_prob = cpu_to_le32(le32_to_cpu(st->nr_prob) - 1);
+	}
 	return 0;
 }
 
+/* Put @r at the tail of the list CSF_OF_PROBATION names. */
 static int csf_lru_add_tail(struct csf_fs *fs, struct csf_state *st, u32 id,
 			    struct csf_obj_rec *r)
 {
-	u32 tail = le32_to_cpu(st->lru_tail);
+	__le32 *headp = csf_lru_headp(st, csf_on_probation(r));
+	__le32 *tailp = csf_lru_tailp(st, csf_on_probation(r));
+	u32 tail = le32_to_cpu(*tailp);
 	struct csf_obj_rec *o;
 	struct csf_buf *b;
 	int ret;
@@ -540,9 +577,11 @@ static int csf_lru_add_tail(struct csf_fs *fs, struct csf_state *st, u32 id,
 			return ret;
 		o->lru_next = cpu_to_le32(id);
 	} else {
-		st->lru_head = cpu_to_le32(id);
+		*headp = cpu_to_le32(id);
 	}
-	st->lru_tail = cpu_to_le32(id);
+	*tailp = cpu_to_le32(id);
+	if (csf_on_probation(r))
+		st->nr_prob = cpu_to_le32(le32_to_cpu(st->nr_prob) + 1);
 	return 0;
 }
 
@@ -774,6 +813,8 @@ int csf_obj_create(struct csf_fs *fs, u32 vid, const void *key, u32 len,
 	r->size = cpu_to_le64(size);
 	r->atime = cpu_to_le64(stamp);
 	r->hash = cpu_to_le64(hash);
+	if (fs->geo.incompat & CSF_FEATURE_INCOMPAT_PROBATION)
+		r->oflags = CSF_OF_PROBATION;
 	ret = csf_lru_add_tail(fs, st, id, r);
 	if (ret)
 		return ret;
@@ -800,6 +841,7 @@ int csf_obj_get(struct csf_fs *fs, u32 objid, struct csf_obj_info *info)
 	info->vol_id = le32_to_cpu(r->vol_id);
 	info->flags = le16_to_cpu(r->flags);
 	info->dirty = r->oflags & CSF_OF_DIRTY;
+	info->probation = csf_on_probation(r);
 	info->key_len = r->key_len;
 	info->aux_len = r->aux_len;
 	info->size = le64_to_cpu(r->size);
@@ -965,7 +1007,7 @@ int csf_obj_invalidate(struct csf_fs *fs, u32 objid, u32 gen,
 		memcpy(r->aux, aux, aux_len);
 	r->aux_len = (u8)aux_len;
 	r->size = cpu_to_le64(size);
-	r->oflags = 0;
+	r->oflags &= CSF_OF_PROBATION;	/* clean; it stays on its list */
 	*newgen = g;
 	return 0;
 }
@@ -1065,8 +1107,11 @@ int csf_reclaim(struct csf_fs *fs, u32 budget)
 	return ret ? ret : (int)min_t(u32, le32_to_cpu(st->nr_dying), 0x7fffffff);
 }
 
-/* Move a live object to the LRU tail, accessed at @stamp (touch, cull pick). */
-static int csf_lru_requeue(struct csf_fs *fs, u32 id, u64 stamp)
+/*
+ * Move a live object to the tail of its list, accessed at @stamp (touch,
+ * cull pick), or with @promote to the tail of the protected list.
+ */
+static int csf_lru_requeue(struct csf_fs *fs, u32 id, u64 stamp, bool promote)
 {
 	struct csf_buf *b, *sb;
 	struct csf_state *st;
@@ -1082,6 +1127,8 @@ static int csf_lru_requeue(struct csf_fs *fs, u32 id, u64 stamp)
 		ret = csf_state_get(fs, &sb, &st, true);
 	if (!ret)
 		ret = csf_lru_unlink(fs, st, id, r);
+	if (!ret && promote)
+		r->oflags &= ~CSF_OF_PROBATION;
 	if (!ret)
 		ret = csf_lru_add_tail(fs, st, id, r);
 	if (!ret)
@@ -1089,6 +1136,7 @@ static int csf_lru_requeue(struct csf_fs *fs, u32 id, u64 stamp)
 	return ret;
 }
 
+/* An access (lookup, write): to the tail of its list, once per epoch. */
 int csf_obj_touch(struct csf_fs *fs, u32 objid, u32 gen, u64 stamp)
 {
 	struct csf_obj_rec *r;
@@ -1102,7 +1150,27 @@ int csf_obj_touch(struct csf_fs *fs, u32 objid, u32 gen, u64 stamp)
 	if ((stamp >> fs->geo.epoch_shift) ==
 	    (le64_to_cpu(r->atime) >> fs->geo.epoch_shift))
 		return 0;
-	return csf_lru_requeue(fs, objid, stamp);
+	return csf_lru_requeue(fs, objid, stamp, false);
+}
+
+/*
+ * A read served from the cache: an object on probation moves to the
+ * protected list at once (returns 1); otherwise as csf_obj_touch().
+ */
+int csf_obj_promote(struct csf_fs *fs, u32 objid, u32 gen, u64 stamp)
+{
+	struct csf_obj_rec *r;
+	struct csf_buf *b;
+	int ret;
+
+	csf_call_begin(fs);
+	ret = csf_live_get(fs, objid, gen, &b, &r);
+	if (ret)
+		return ret;
+	if (!csf_on_probation(r))
+		return csf_obj_touch(fs, objid, gen, stamp);
+	ret = csf_lru_requeue(fs, objid, stamp, true);
+	return ret ? ret : 1;
 }
 
 /*
@@ -1128,63 +1196,142 @@ int csf_obj_set_dirty(struct csf_fs *fs, u32 objid, u32 gen, bool dirty)
 	if (!ret)
 		ret = csf_buf_dirty(fs, b);
 	if (!ret)
-		r->oflags = dirty ? CSF_OF_DIRTY : 0;
+		r->oflags = (r->oflags & ~CSF_OF_DIRTY) |
+			    (dirty ? CSF_OF_DIRTY : 0);
 	return ret;
 }
 
-/*
- * csf_cull_pick - up to @n victims from the LRU head into @out.  An object
- * @skip says is in use is no victim: with @requeue (a time stamp), it is
- * moved to the LRU tail with that access time, as it is being used now, so
- * that later picks do not walk past it again; at most CSF_CULL_MOVES_MAX
- * are moved per call, and the walk stops when it comes back to the first
- * one it moved.  Without @requeue (0) in-use objects stay where they are and
- * the walk gives up after 4096 of them.  *@nmoved (if not NULL) says how
- * many were moved: a call that found no victim but moved CSF_CULL_MOVES_MAX
- * may find some if called again; one that moved fewer saw every object.
- */
-int csf_cull_pick(struct csf_fs *fs, u32 n,
-		  bool (*skip)(void *priv, u32 objid), void *priv, u64 requeue,
-		  u32 *out, u32 *nmoved)
+struct csf_pick {
+	bool (*skip)(void *priv, u32 objid);
+	void *priv;
+	u64 requeue;
+	u32 *out;
+	struct csf_cull_walk *w;
+	u32 n, k, moved, visits, limit;
+	bool ended;		/* the walk saw the whole list */
+};
+
+/* Victims from the head of one list (see csf_cull_pick()). */
+static int csf_pick_list(struct csf_fs *fs, struct csf_pick *p, bool prob)
 {
 	struct csf_buf *b, *sb;
 	struct csf_state *st;
 	struct csf_obj_rec *r;
-	u32 id, next, first = 0, moved = 0, k = 0, visits = 0;
-	u32 limit = n + 4096;
+	u32 id, next, first = 0, nr_prob;
 	int ret;
 
-	csf_call_begin(fs);
-	if (nmoved)
-		*nmoved = 0;
 	ret = csf_state_get(fs, &sb, &st, false);
 	if (ret)
 		return ret;
-	id = le32_to_cpu(st->lru_head);
-	while (id && k < n && id != first) {
-		if (requeue ? moved >= CSF_CULL_MOVES_MAX : visits++ >= limit)
+	id = le32_to_cpu(*csf_lru_headp(st, prob));
+	nr_prob = le32_to_cpu(st->nr_prob);
+	p->ended = false;
+	while (p->k < p->n) {
+		if (!id || id == first) {
+			p->ended = true;
+			break;
+		}
+		if (p->requeue ? p->moved >= CSF_CULL_MOVES_MAX :
+				 p->visits++ >= p->limit)
 			break;
 		ret = csf_rec_get(fs, id, &b, &r);
 		if (ret)
 			return ret;
-		if (le16_to_cpu(r->flags) != CSF_OBJ_LIVE)
+		if (le16_to_cpu(r->flags) != CSF_OBJ_LIVE ||
+		    csf_on_probation(r) != prob)
 			return -EUCLEAN;
 		next = le32_to_cpu(r->lru_next);
-		if (!skip || !skip(priv, id)) {
-			out[k++] = id;
-		} else if (requeue) {
-			ret = csf_lru_requeue(fs, id, requeue);
+		if (!p->skip || !p->skip(p->priv, id)) {
+			p->out[p->k++] = id;
+			id = next;
+			continue;
+		}
+		if (prob && p->w->prob_seen < nr_prob) {
+			p->w->prob_seen++;
+			p->w->prob_blocks += le64_to_cpu(r->nr_blocks);
+		}
+		if (p->requeue) {
+			ret = csf_lru_requeue(fs, id, p->requeue, false);
 			if (ret)
 				return ret;
 			if (!first)
 				first = id;
-			moved++;
-			if (nmoved)
-				*nmoved = moved;
+			p->moved++;
 		}
 		id = next;
 	}
-	return (int)k;
+	return 0;
+}
+
+/*
+ * Does the protected list hold more than fs->protect_pct of the data
+ * space, counting as on probation the @prob_blocks that the in-use
+ * objects met there own?
+ */
+static int csf_protected_over(struct csf_fs *fs, u64 prob_blocks, bool *over)
+{
+	u64 data = fs->geo.data_end - fs->geo.data_start, used;
+	struct csf_state *st;
+	struct csf_buf *sb;
+	int ret;
+
+	ret = csf_state_get(fs, &sb, &st, false);
+	if (ret)
+		return ret;
+	used = data - min_t(u64, le64_to_cpu(st->free_blocks), data);
+	used -= min(used, prob_blocks);
+	*over = used * 100 > data * fs->protect_pct;
+	return 0;
+}
+
+/*
+ * csf_cull_pick - up to @n victims into @out: from the head of the
+ * probation list, and from the head of the protected list when probation
+ * is empty, or when it gives none (every object on it is in use) and the
+ * protected list holds more than its share of the data space
+ * (fs->protect_pct): a pass over data never read back from the cache
+ * cannot push out what is.  Without the PROBATION feature every object is
+ * on the protected list.
+ * An object @skip says is in use is no victim: with @requeue (a time
+ * stamp), it is moved to the tail of its list with that access time, as it
+ * is being used now, so that later picks do not walk past it again; at
+ * most CSF_CULL_MOVES_MAX are moved per call, and the walk of a list stops
+ * when it comes back to the first one it moved.  Without @requeue (0)
+ * in-use objects stay where they are and the walk gives up after 4096 of
+ * them.  @w (may be NULL) carries a round's walk from call to call: zero
+ * it before the first.  w->moved says how many were moved by this call: a
+ * call that found no victim but moved CSF_CULL_MOVES_MAX may find some if
+ * called again; one that moved fewer saw every object it may take.
+ */
+int csf_cull_pick(struct csf_fs *fs, u32 n,
+		  bool (*skip)(void *priv, u32 objid), void *priv, u64 requeue,
+		  u32 *out, struct csf_cull_walk *w)
+{
+	struct csf_cull_walk local = { 0 };
+	struct csf_pick p = {
+		.skip = skip, .priv = priv, .requeue = requeue, .out = out,
+		.w = w ? w : &local, .n = n, .limit = n + 4096,
+	};
+	struct csf_state *st;
+	struct csf_buf *sb;
+	bool over = true;
+	int ret;
+
+	csf_call_begin(fs);
+	p.w->moved = 0;
+	ret = csf_state_get(fs, &sb, &st, false);
+	if (!ret && st->nr_prob) {
+		ret = csf_pick_list(fs, &p, true);
+		if (!ret && (p.k || !p.ended))
+			goto out;	/* victims, or not every object seen */
+		if (!ret)
+			ret = csf_protected_over(fs, p.w->prob_blocks, &over);
+	}
+	if (!ret && over)
+		ret = csf_pick_list(fs, &p, false);
+out:
+	p.w->moved = p.moved;
+	return ret ? ret : (int)p.k;
 }
 
 /*

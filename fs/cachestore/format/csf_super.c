@@ -57,6 +57,7 @@ int csf_geometry(const struct csf_format_params *p, struct csf_geo *g)
 	if (g->epoch_shift > 40)
 		return -EINVAL;
 	g->expected_objects = exp;
+	g->incompat = p->no_probation ? 0 : CSF_FEATURE_INCOMPAT_PROBATION;
 	g->mkfs_time = p->mkfs_time;
 	memcpy(g->uuid, p->uuid, 16);
 	memcpy(g->label, p->label, 64);
@@ -323,7 +324,12 @@ int csf_rec_validate(const struct csf_geo *g, const struct csf_obj_rec *r,
 	if (!csf_all_zero(r->key + r->key_len, 256 - r->key_len) ||
 	    !csf_all_zero(r->aux + r->aux_len, 256 - r->aux_len))
 		return -EUCLEAN;
-	if (r->depth > CSF_MAX_DEPTH || (r->oflags & ~CSF_OF_DIRTY))
+	if (r->depth > CSF_MAX_DEPTH ||
+	    (r->oflags & ~(CSF_OF_DIRTY | CSF_OF_PROBATION)))
+		return -EUCLEAN;
+	if ((r->oflags & CSF_OF_PROBATION) &&
+	    (flags != CSF_OBJ_LIVE ||
+	     !(g->incompat & CSF_FEATURE_INCOMPAT_PROBATION)))
 		return -EUCLEAN;
 	if (le64_to_cpu(r->size) > CSF_MAX_FILE_PAGES << CSF_BLOCK_SHIFT)
 		return -EUCLEAN;
@@ -414,6 +420,11 @@ int csf_validate_block(const struct csf_geo *g, const void *blk, u16 type,
 		    le32_to_cpu(s->nr_live) >= hwm ||
 		    le32_to_cpu(s->nr_dying) >= hwm ||
 		    le32_to_cpu(s->nr_volumes) > g->volume_len ||
+		    le32_to_cpu(s->prob_head) >= hwm ||
+		    le32_to_cpu(s->prob_tail) >= hwm ||
+		    le32_to_cpu(s->nr_prob) > le32_to_cpu(s->nr_live) ||
+		    (!(g->incompat & CSF_FEATURE_INCOMPAT_PROBATION) &&
+		     (s->prob_head || s->prob_tail || s->nr_prob)) || s->pad ||
 		    le64_to_cpu(s->free_blocks) > g->nblocks ||
 		    !csf_all_zero(s->reserved, sizeof(s->reserved)))
 			return -EUCLEAN;
@@ -727,6 +738,7 @@ int csf_open(const struct csf_dev *dev, u32 flags, struct csf_fs **out)
 	fs->dev = *dev;
 	fs->flags = flags & (CSF_OPEN_RDONLY | CSF_OPEN_NO_REPLAY);
 	fs->hash_mask = ~0ULL;
+	fs->protect_pct = CSF_PROTECT_PCT_DEF;
 	fs->scratch = csf_alloc(CSF_BLOCK_SIZE);
 	if (!fs->scratch) {
 		ret = -ENOMEM;
@@ -819,6 +831,7 @@ int csf_statfs(struct csf_fs *fs, struct csf_statfs *st)
 	st->max_objects = fs->geo.max_objects - 1;
 	st->live_objects = le32_to_cpu(s->nr_live);
 	st->dying_objects = le32_to_cpu(s->nr_dying);
+	st->prob_objects = le32_to_cpu(s->nr_prob);
 	st->volumes = le32_to_cpu(s->nr_volumes);
 	st->journal_blocks = fs->geo.journal_len;
 	st->journal_used = (fs->head_pos + fs->geo.ring_len - fs->tail_pos) %

@@ -43,12 +43,12 @@ refused() {
 
 # --- 1. what is in effect, defaults included -----------------------------------
 mount -t cachestore -o commit=3000,cull=1,run=2 "$CS_DISK_CACHE" "$MNT" || fail "mount"
-want_opts "bound" "rw,relatime,tag=rmt,commit=3000,discard,rbufs=64,brun=2,bcull=1,bstop=0,frun=2,fcull=1,fstop=0"
+want_opts "bound" "rw,relatime,tag=rmt,commit=3000,discard,rbufs=64,protect=75,brun=2,bcull=1,bstop=0,frun=2,fcull=1,fstop=0"
 
 # --- 2. remount changes what it names -----------------------------------------
-mount -o remount,commit=500,nodiscard,rbufs=8 "$MNT" || fail "remount commit=500,nodiscard,rbufs=8"
-want_opts "remounted" "rw,relatime,tag=rmt,commit=500,nodiscard,rbufs=8,brun=2,bcull=1,bstop=0,frun=2,fcull=1,fstop=0"
-dmesg | grep -q 'cachestore rmt: remounted: commit=500,nodiscard,rbufs=8' ||
+mount -o remount,commit=500,nodiscard,rbufs=8,protect=60 "$MNT" || fail "remount commit=500,nodiscard,rbufs=8,protect=60"
+want_opts "remounted" "rw,relatime,tag=rmt,commit=500,nodiscard,rbufs=8,protect=60,brun=2,bcull=1,bstop=0,frun=2,fcull=1,fstop=0"
+dmesg | grep -q 'cachestore rmt: remounted: commit=500,nodiscard,rbufs=8,protect=60' ||
 	fail "no kernel message for the remount"
 
 # --- 3. refused remounts change nothing -----------------------------------------
@@ -58,6 +58,7 @@ refused "another tag" tag=other "the tag cannot change on remount"
 refused "read-only" ro "a cache cannot be made read-only"
 refused "an unknown option" bogus=1 "Unknown parameter 'bogus'"
 refused "commit out of range" commit=5 "commit= takes 10 to 600000 ms"
+refused "protect out of range" protect=101 "protect= takes 0 to 100"
 grep -q "^$CS_DISK_CACHE $MNT cachestore rw," /proc/mounts || fail "the cache is no longer bound read-write"
 
 # --- 4. new marks take effect while bound ----------------------------------------
@@ -84,7 +85,7 @@ done
 live=$(cs_stat "$MNT" objects_live)
 log "remount fcull=$fcull,frun=$frun: $live of $slots slots used, $(( $(cs_stat "$MNT" culls) - culls0 )) culled"
 [ $(( (slots - live) * 100 )) -ge $((slots * frun)) ] || fail "frun=$frun set by remount not reached: $live of $slots slots used"
-want_opts "after culling" "rw,relatime,tag=rmt,commit=500,nodiscard,rbufs=8,brun=2,bcull=1,bstop=0,frun=$frun,fcull=$fcull,fstop=0"
+want_opts "after culling" "rw,relatime,tag=rmt,commit=500,nodiscard,rbufs=8,protect=60,brun=2,bcull=1,bstop=0,frun=$frun,fcull=$fcull,fstop=0"
 umount "$MNT"
 cs_fsck "$CS_DISK_CACHE"
 log ok

@@ -32,7 +32,7 @@ uuid=$("$CS_REPO/build/bin/cachestore-probe" -o udev "$CS_DISK_CACHE" | sed -n '
 [ -n "$uuid" ] && [ "$(cat $SYS/uuid)" = "$uuid" ] ||
 	fail "uuid: sysfs '$(cat $SYS/uuid)', cachestore-probe '$uuid'"
 [ "$(cat $SYS/state)" = active ] || fail "state: '$(cat $SYS/state)'"
-for f in blocks_total blocks_data blocks_free objects_max objects_live objects_dying volumes journal_blocks journal_used; do
+for f in blocks_total blocks_data blocks_free objects_max objects_live objects_probation objects_dying volumes journal_blocks journal_used; do
 	[ "$(cat $SYS/$f)" = "$(cs_stat $C $f)" ] ||
 		fail "$f: sysfs '$(cat $SYS/$f)', stats file '$(cs_stat $C $f)'"
 done
@@ -47,7 +47,7 @@ mount_opt() {
 	*) opts | tr , '\n' | sed -n "s/^$1=//p" ;;
 	esac
 }
-tunables="commit discard rbufs brun bcull bstop frun fcull fstop"
+tunables="commit discard rbufs protect brun bcull bstop frun fcull fstop"
 for t in $tunables; do
 	[ "$(cat $SYS/$t)" = "$(mount_opt $t)" ] ||
 		fail "$t: sysfs '$(cat $SYS/$t)', /proc/mounts '$(mount_opt $t)'"
@@ -60,6 +60,7 @@ set_ok() {
 }
 set_ok commit 2500
 set_ok rbufs 7
+set_ok protect 40
 set_ok discard 0
 set_ok discard 1
 set_ok brun 20
@@ -84,6 +85,7 @@ refused frun 8 "Invalid argument" "cachestore: fstop (3) < fcull (8) < frun (8) 
 refused brun 100 "Numerical result out of range"
 refused commit 5 "Numerical result out of range"
 refused rbufs 4097 "Numerical result out of range"
+refused protect 101 "Numerical result out of range"
 refused commit abc "Invalid argument"
 refused discard maybe "Invalid argument"
 refused tag x "Permission denied"
