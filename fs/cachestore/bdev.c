@@ -202,8 +202,63 @@ void cachestore_discard_extents(struct cachestore_cache *cache,
 	blk_finish_plug(&plug);
 }
 
+struct cachestore_read_many {
+	atomic_t		pending;
+	int			error;
+	struct completion	done;
+};
+
+static void cachestore_read_many_end_io(struct bio *bio)
+{
+	struct cachestore_read_many *rm = bio->bi_private;
+
+	if (bio->bi_status)
+		cmpxchg(&rm->error, 0, blk_status_to_errno(bio->bi_status));
+	bio_put(bio);
+	if (atomic_dec_and_test(&rm->pending))
+		complete(&rm->done);
+}
+
+/*
+ * Read @n single blocks (culling's index buckets) with one wait for them
+ * all: every bio is submitted, under a plug, before any is waited for.
+ */
+static int cachestore_dev_read_many(void *priv, const u64 *blks, u32 n,
+				    void *const *bufs)
+{
+	struct cachestore_cache *cache = priv;
+	struct cachestore_read_many rm;
+	struct blk_plug plug;
+	u32 i;
+
+	atomic_set(&rm.pending, 1);
+	rm.error = 0;
+	init_completion(&rm.done);
+	blk_start_plug(&plug);
+	for (i = 0; i < n; i++) {
+		struct bio *bio;
+
+		if (offset_in_page(bufs[i])) {
+			rm.error = -EINVAL;
+			break;
+		}
+		bio = bio_alloc(cache->bdev, 1, REQ_OP_READ, GFP_NOIO);
+		bio->bi_iter.bi_sector = blks[i] << (CSF_BLOCK_SHIFT - SECTOR_SHIFT);
+		__bio_add_page(bio, cachestore_buf_page(bufs[i]), CSF_BLOCK_SIZE, 0);
+		bio->bi_private = &rm;
+		bio->bi_end_io = cachestore_read_many_end_io;
+		atomic_inc(&rm.pending);
+		submit_bio(bio);
+	}
+	blk_finish_plug(&plug);
+	if (!atomic_dec_and_test(&rm.pending))
+		wait_for_completion_io(&rm.done);
+	return rm.error;
+}
+
 const struct csf_dev_ops cachestore_dev_ops = {
 	.read		= cachestore_dev_read,
+	.read_many	= cachestore_dev_read_many,
 	.write		= cachestore_dev_write,
 	.write_start	= cachestore_dev_write_start,
 	.flush		= cachestore_dev_flush,

@@ -210,6 +210,8 @@ int cachestore_cull(struct cachestore_cache *cache)
 			cache->cull_busy_at = releases;
 			return 0;
 		}
+		/* their index buckets, read together rather than one by one */
+		csf_obj_prefetch(cache->fs, ids, n);
 		for (i = 0; i < n; i++) {
 			struct csf_obj_info *info = &cache->cull_info;
 

@@ -98,3 +98,71 @@ UT_TEST(bufcache_big_txn_max_journal)
 {
 	big_txn_then_use(CSF_MAX_JOURNAL + 256 * 1024, CSF_MAX_JOURNAL, 17000);
 }
+
+/*
+ * csf_obj_prefetch(): the home buckets of the objects a cull will delete
+ * are read with one read_many, and the deletes then read none of them; a
+ * bucket that does not validate is not kept, so its csf_buf_get() still
+ * reads it and reports it; without read_many nothing happens.
+ */
+UT_TEST(prefetch_reads_buckets_together)
+{
+	struct csf_memdev *m = t_mkdev(1 << 15, false);
+	struct csf_fs *fs = t_open(m);
+	u32 vid = t_vol(fs, "v"), ids[16], gens[16], i, n;
+	u64 reads, blk, bad;
+	struct csf_obj_rec *r;
+	struct csf_buf *b;
+	char key[16];
+
+	for (i = 0; i < 16; i++) {
+		snprintf(key, sizeof(key), "k%u", i);
+		UT_ASSERT_EQ(csf_obj_create(fs, vid, key, (u32)strlen(key), NULL,
+					    0, 4096, i, &ids[i], &gens[i]), 0);
+	}
+	UT_ASSERT_EQ(csf_checkpoint(fs), 0);
+	csf_close(fs);
+
+	/* a fresh open: nothing cached but what opening read */
+	fs = t_open(m);
+	for (i = 0; i < 16; i++)
+		UT_ASSERT_EQ(csf_rec_get(fs, ids[i], &b, &r), 0);
+	reads = fs->stats.reads;
+	m->nread_many = 0;
+	csf_obj_prefetch(fs, ids, 16);
+	UT_ASSERT_EQ(m->nread_many, 1);
+	n = (u32)(fs->stats.reads - reads);
+	UT_ASSERT(n >= 2 && n <= 16);
+	reads = fs->stats.reads;
+	for (i = 0; i < 16; i++)
+		UT_ASSERT_EQ(csf_obj_delete(fs, ids[i], gens[i]), 0);
+	UT_ASSERT_EQ(fs->stats.reads, reads);
+	/* cached already: nothing to read */
+	csf_obj_prefetch(fs, ids, 16);
+	UT_ASSERT_EQ(m->nread_many, 1);
+	UT_ASSERT_EQ(csf_checkpoint(fs), 0);
+	t_check_clean(fs);
+	csf_close(fs);
+
+	/* a damaged bucket is not kept: the get reads it and says so */
+	fs = t_open(m);
+	blk = fs->geo.index_start + 5;
+	bad = blk;
+	csf_close(fs);
+	((u8 *)csf_memdev_block(m, bad))[100] ^= 1;
+	fs = t_open(m);
+	{
+		u64 blks[3] = { bad - 1, bad, bad + 1 };
+
+		reads = fs->stats.reads;
+		csf_buf_prefetch(fs, blks, 3, CSF_T_BUCKET);
+		UT_ASSERT_EQ(fs->stats.reads - reads, 3);
+		UT_ASSERT_EQ(csf_buf_get(fs, bad - 1, CSF_T_BUCKET, &b), 0);
+		UT_ASSERT_EQ(csf_buf_get(fs, bad + 1, CSF_T_BUCKET, &b), 0);
+		UT_ASSERT_EQ(fs->stats.reads - reads, 3);
+		UT_ASSERT_EQ(csf_buf_get(fs, bad, CSF_T_BUCKET, &b), -EUCLEAN);
+		UT_ASSERT_EQ(fs->stats.reads - reads, 4);
+	}
+	csf_close(fs);
+	csf_memdev_free(m);
+}

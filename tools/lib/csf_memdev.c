@@ -187,8 +187,25 @@ static int csf_memdev_discard(void *priv, u64 blk, u64 count)
 	return 0;
 }
 
+static int csf_memdev_read_many(void *priv, const u64 *blks, u32 n,
+				void *const *bufs)
+{
+	struct csf_memdev *m = priv;
+	u32 i;
+	int ret;
+
+	m->nread_many++;
+	for (i = 0; i < n; i++) {
+		ret = csf_memdev_read(priv, blks[i], 1, bufs[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static const struct csf_dev_ops csf_memdev_ops = {
 	.read = csf_memdev_read,
+	.read_many = csf_memdev_read_many,
 	.write = csf_memdev_write,
 	.write_start = csf_memdev_write_start,
 	.flush = csf_memdev_flush,

@@ -33,7 +33,7 @@ struct csf_memdev {
 	s64 fail_flush;
 	int fail_flush_off;
 	bool dead;
-	u64 nwrites, nflushes, nreads;
+	u64 nwrites, nflushes, nreads, nread_many;
 	u64 read_errors_at;	/* 0: none; else fail reads of this block + 1 */
 	/*
 	 * Writes started (csf_dev_ops.write_start) since the last flush: the

@@ -84,6 +84,12 @@ struct csf_dev_ops {
 	int (*zero)(void *priv, u64 blk, u64 count);
 	/* Optional: discard freed data blocks (NULL: no discard). */
 	int (*discard)(void *priv, u64 blk, u64 count);
+	/*
+	 * Optional: read @n single blocks, block @blks[i] into @bufs[i], all
+	 * issued before any is waited for; 0 or the first -errno.  NULL:
+	 * csf_buf_prefetch() does nothing.
+	 */
+	int (*read_many)(void *priv, const u64 *blks, u32 n, void *const *bufs);
 };
 
 struct csf_dev {
@@ -272,6 +278,8 @@ struct csf_buf *csf_buf_new(struct csf_fs *fs, u64 blkno, u16 type);
 int csf_buf_dirty(struct csf_fs *fs, struct csf_buf *b);
 void csf_buf_forget(struct csf_fs *fs, u64 blkno);
 int csf_buf_init(struct csf_fs *fs, u32 maxbufs);
+#define CSF_PREFETCH_MAX	32
+void csf_buf_prefetch(struct csf_fs *fs, const u64 *blks, u32 n, u16 type);
 void csf_buf_exit(struct csf_fs *fs);
 int csf_buf_write_direct(struct csf_fs *fs);
 void csf_buf_abort(struct csf_fs *fs);
@@ -372,6 +380,7 @@ struct csf_cull_walk {
 	u64 prob_blocks;	/* the blocks they own */
 };
 
+void csf_obj_prefetch(struct csf_fs *fs, const u32 *ids, u32 n);
 int csf_cull_pick(struct csf_fs *fs, u32 n,
 		  bool (*skip)(void *priv, u32 objid), void *priv, u64 requeue,
 		  u32 *out, struct csf_cull_walk *w);

@@ -210,6 +210,27 @@ static int csf_pristine_check(struct csf_fs *fs, u16 type, u64 blkno)
  * csf_buf_get - the validated block @blkno of @type
  * Returns 0, -EUCLEAN if the block fails validation, or an I/O error.
  */
+/* Check a block just read into @b as a @type block; on error destroy @b. */
+static int csf_buf_check_read(struct csf_fs *fs, struct csf_buf *b, u16 type)
+{
+	int ret;
+
+	if (csf_type_pristine_ok(type) && csf_blk_is_zero(b->data))
+		ret = csf_pristine_check(fs, type, b->blkno);
+	else
+		ret = csf_validate_block(&fs->geo, b->data, type, b->blkno);
+	if (ret) {
+		if (ret == -EUCLEAN)
+			csf_err("bad %s block %llu\n", csf_type_name(type),
+				(unsigned long long)b->blkno);
+		csf_buf_destroy(fs, b);
+		return ret;
+	}
+	csf_buf_set_type(b, type);
+	csf_list_add_tail(&b->lru, &fs->clean);
+	return 0;
+}
+
 int csf_buf_get(struct csf_fs *fs, u64 blkno, u16 type, struct csf_buf **bp)
 {
 	struct csf_buf *b = csf_buf_find(fs, blkno);
@@ -233,21 +254,60 @@ int csf_buf_get(struct csf_fs *fs, u64 blkno, u16 type, struct csf_buf **bp)
 		return -ENOMEM;
 	fs->stats.reads++;
 	ret = fs->dev.ops->read(fs->dev.priv, blkno, 1, b->data);
-	if (!ret && csf_type_pristine_ok(type) && csf_blk_is_zero(b->data))
-		ret = csf_pristine_check(fs, type, blkno);
-	else if (!ret)
-		ret = csf_validate_block(&fs->geo, b->data, type, blkno);
 	if (ret) {
-		if (ret == -EUCLEAN)
-			csf_err("bad %s block %llu\n", csf_type_name(type),
-				(unsigned long long)blkno);
 		csf_buf_destroy(fs, b);
 		return ret;
 	}
-	csf_buf_set_type(b, type);
-	csf_list_add_tail(&b->lru, &fs->clean);
-	*bp = b;
-	return 0;
+	ret = csf_buf_check_read(fs, b, type);
+	if (!ret)
+		*bp = b;
+	return ret;
+}
+
+/*
+ * csf_buf_prefetch - read the blocks of @blks (@type blocks, at most
+ * CSF_PREFETCH_MAX are looked at) that are not cached, all issued before
+ * any is waited for (dev->ops->read_many), into clean buffers: the
+ * csf_buf_get() of each that follows finds it cached.  A hint: without
+ * read_many, or for fewer than two blocks, it does nothing, and a block
+ * that fails to read or to validate is not kept (its csf_buf_get() reads
+ * it again and reports why).
+ */
+void csf_buf_prefetch(struct csf_fs *fs, const u64 *blks, u32 n, u16 type)
+{
+	struct csf_buf *b[CSF_PREFETCH_MAX];
+	void *bufs[CSF_PREFETCH_MAX];
+	u64 want[CSF_PREFETCH_MAX];
+	u32 i, j, k = 0;
+	int ret;
+
+	if (!fs->dev.ops->read_many)
+		return;
+	for (i = 0; i < n && i < CSF_PREFETCH_MAX; i++) {
+		if (blks[i] >= fs->geo.nblocks || csf_buf_find(fs, blks[i]))
+			continue;
+		for (j = 0; j < k && want[j] != blks[i]; j++)
+			;
+		if (j == k)
+			want[k++] = blks[i];
+	}
+	if (k < 2)
+		return;
+	for (i = 0; i < k; i++) {
+		b[i] = csf_buf_alloc(fs, want[i]);
+		if (!b[i])
+			break;
+		bufs[i] = b[i]->data;
+	}
+	k = i;
+	fs->stats.reads += k;
+	ret = k ? fs->dev.ops->read_many(fs->dev.priv, want, k, bufs) : 0;
+	for (i = 0; i < k; i++) {
+		if (ret)
+			csf_buf_destroy(fs, b[i]);
+		else
+			csf_buf_check_read(fs, b[i], type);
+	}
 }
 
 /*

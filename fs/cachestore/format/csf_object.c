@@ -1201,6 +1201,30 @@ int csf_obj_set_dirty(struct csf_fs *fs, u32 objid, u32 gen, bool dirty)
 	return ret;
 }
 
+/*
+ * csf_obj_prefetch - read the index buckets that deleting the live objects
+ * @ids will need (their home buckets), together: a cull round deletes
+ * objects whose buckets are scattered over the index, each otherwise a
+ * synchronous read.  A hint; errors are left to the deletes.
+ */
+void csf_obj_prefetch(struct csf_fs *fs, const u32 *ids, u32 n)
+{
+	u64 blks[CSF_PREFETCH_MAX];
+	struct csf_obj_rec *r;
+	struct csf_buf *b;
+	u32 i, k = 0;
+
+	csf_call_begin(fs);
+	for (i = 0; i < n && k < CSF_PREFETCH_MAX; i++) {
+		if (csf_rec_get(fs, ids[i], &b, &r) ||
+		    le16_to_cpu(r->flags) != CSF_OBJ_LIVE)
+			continue;
+		blks[k++] = fs->geo.index_start +
+			    csf_index_home(&fs->geo, le64_to_cpu(r->hash));
+	}
+	csf_buf_prefetch(fs, blks, k, CSF_T_BUCKET);
+}
+
 struct csf_pick {
 	bool (*skip)(void *priv, u32 objid);
 	void *priv;
