@@ -5,7 +5,13 @@
 #   NS="10000 100000" OBJ_KIB=4 PCTS="1 3" KVER=6.1 scripts/bench-cull.sh
 #   (LIMIT=seconds: the longest a cull phase may take, default 1800;
 #   PERF=1: profile each cull phase with perf in the VM, reports in
-#   OUT/nN/perf.BACKEND.N.P.txt; such a run's figures include perf's cost)
+#   OUT/nN/perf.BACKEND.N.P.txt; such a run's figures include perf's cost;
+#   IMAGE=FILE with BACKENDS=cachestore and one N: bind FILE, a cachestore
+#   image of N objects made on the host, instead of filling a new cache
+#   through fscache, which at a million objects takes hours under TCG:
+#     mkcachestore -f -N 1000000 -s 16G img &&
+#     build/tests/tools/mkimage build img 1000000 > /dev/null
+#   (objects of 1 to 4 pages, about 25 minutes natively))
 #
 # For each N in NS, one VM (tests/vm/bench/cull.sh) fills each backend's
 # cache (sized so that N objects of OBJ_KIB KiB leave it about 20 % free)
@@ -37,11 +43,17 @@ for n in $NS; do
 	mib=$(( (n * OBJ_KIB * 100 / 78 + n * 2) / 1024 + 64 ))
 	o="$out/n$n"
 	rm -rf "$o"
+	if [ -n "${IMAGE:-}" ]; then
+		# a prebuilt cachestore image of N objects: bound as it is
+		mkdir -p "$o"
+		cp --sparse=always "$IMAGE" "$o/cs.img"
+		mib=$(( $(stat -c %s "$IMAGE") / 1048576 ))
+	fi
 	echo "bench-cull: N=$n objects of $OBJ_KIB KiB, caches of $mib MiB, phases freeing ${PCTS// /, } %, kernel $KVER"
 	s=$(date +%s)
 	if ! CS_DISK_CACHE=${CS_DISK_CACHE:-writeback} "$repo/tests/vm/run-vm.sh" --out "$o" --timeout 7200 --mem 4096 \
 		--disk "cs=${mib}M" --disk "fs=${mib}M" \
-		"$repo/tests/vm/bench/cull.sh" "$n" "$OBJ_KIB" "${PCTS// /,}" "${LIMIT:-1800}" $BACKENDS ${PERF:+perf=$PERF} > "$o.log" 2>&1; then
+		"$repo/tests/vm/bench/cull.sh" "$n" "$OBJ_KIB" "${PCTS// /,}" "${LIMIT:-1800}" $BACKENDS ${PERF:+perf=$PERF} ${IMAGE:+image=1} > "$o.log" 2>&1; then
 		cat "$o.log"
 		tail -n 30 "$o/test.log" 2>/dev/null || true
 		echo "bench-cull: the VM run for N=$n failed (logs in $o)" >&2

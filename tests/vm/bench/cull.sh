@@ -12,6 +12,11 @@
 # where the last left it: each phase culls from the state the previous one
 # left (a full cache, minus what was culled).
 # One line per phase goes to /results/cull.tsv.
+# image=1 among the arguments: the cachestore disk already holds a cache of
+# N objects (mkimage build, on the host: see scripts/bench-cull.sh IMAGE=),
+# which is bound as it is instead of being formatted and filled; its first
+# bind's time is logged (a bind reads the superblock, the journal and the
+# state block, nothing in proportion to the objects).
 . "$CS_REPO/tests/vm/lib.sh"
 . "$CS_REPO/tests/lib/tfs.sh"
 N=$1 OBJ_KIB=$2 PCTS=${3//,/ } LIMIT=$4	# LIMIT: seconds a phase may take
@@ -77,10 +82,18 @@ cs_free_pct() { # MNT -> free blocks, in per mille of data blocks
 bench_cachestore() {
 	local disk=$CS_DISK_CS mnt=/mnt/cs p f0 cull run t0 t1 tf b0 c0 c1 n
 	mkdir -p "$mnt"
-	"$MKFS" -q -f -N $((N * 2)) "$disk" || fail "mkcachestore"
-	cs_insmod_once
-	mount -t cachestore -o cull=1,run=2 "$disk" "$mnt" || fail "mount"
-	fill cs "$N"
+	if [ "$IMAGE" = 1 ]; then
+		cs_insmod_once
+		t0=$(ms)
+		mount -t cachestore -o cull=1,run=2 "$disk" "$mnt" || fail "mount"
+		log "cachestore N=$N: the prebuilt image bound in $(( $(ms) - t0 )) ms: $(grep -E '^(objects_live|blocks_free|blocks_data):' "$mnt/stats" | tr '\n' ' ')"
+		[ "$(cs_stat "$mnt" objects_live)" -eq "$N" ] || fail "the image holds $(cs_stat "$mnt" objects_live) objects, not $N"
+	else
+		"$MKFS" -q -f -N $((N * 2)) "$disk" || fail "mkcachestore"
+		cs_insmod_once
+		mount -t cachestore -o cull=1,run=2 "$disk" "$mnt" || fail "mount"
+		fill cs "$N"
+	fi
 	sync -f "$mnt"
 	for p in $PCTS; do
 		f0=$(cs_free_pct "$mnt")
@@ -220,10 +233,11 @@ bench_cachefiles() {
 # (the cpu-clock event: TCG has no PMU), and perf's report of where the
 # VM's CPU went lands in /results/perf.BACKEND.N.P.txt.  Its sampling costs
 # CPU of its own: figures from such a run are not comparable to others.
-PERF=0 backends=()
+PERF=0 IMAGE=0 backends=()
 for a in "$@"; do
 	case $a in
 	perf=*) PERF=${a#perf=} ;;
+	image=*) IMAGE=${a#image=} ;;
 	*) backends+=("$a") ;;
 	esac
 done
