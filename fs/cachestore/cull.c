@@ -16,7 +16,8 @@
  * probation list and moves to the protected list the first time the cache
  * serves a read from it.  Victims come from probation; from the protected
  * list only when probation is empty, or gives none and the protected list
- * holds more than its share of the data space (protect=, default 75 %).
+ * holds more than its share of the data space or of the object slots
+ * (protect=, default 75 %).
  * So a stream or a scan, whose data are written into the cache and not
  * read back, churns probation and cannot push out the objects that are
  * read again; when everything on probation is in use, new data are not

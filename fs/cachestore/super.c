@@ -11,7 +11,8 @@
  * "cachestore"), commit=MS (journal commit interval, default 1000),
  * discard / nodiscard (discard freed blocks; default on when supported),
  * rbufs=N (granule read buffers for page-at-a-time readers; default 64,
- * 0 turns them off), protect=PCT (the share of the data space the
+ * 0 turns them off), protect=PCT (the share of the data space and of the
+ * object slots the
  * protected LRU list keeps from culling while everything on probation is
  * in use; default 75, see cull.c), and the culling marks of cachefilesd,
  * in % free:

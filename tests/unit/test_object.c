@@ -395,6 +395,55 @@ UT_TEST(probation_protects_objects_read_back)
 	csf_memdev_free(m);
 }
 
+/*
+ * The protected list's share counts object slots too: culling for slots
+ * (fcull) must reach a protected list of small objects that holds most of
+ * the table while taking little space, when probation is all in use.
+ */
+UT_TEST(probation_cap_counts_slots)
+{
+	struct csf_memdev *m = csf_memdev_new(1 << 15, false);
+	struct csf_cull_walk w = { 0 };
+	struct csf_format_params p;
+	struct csf_geo g;
+	struct csf_fs *fs;
+	struct tobj o[80];
+	u32 vid, out[4], slots;
+	char key[16];
+	int i, n;
+
+	UT_ASSERT(m);
+	t_params(&p, 1 << 15);
+	p.expected_objects = 64;
+	UT_ASSERT_EQ(csf_format(&m->dev, &p, &g), 0);
+	fs = t_open(m);
+	slots = fs->geo.max_objects - 1;
+	UT_ASSERT(slots < 100);
+	vid = t_vol(fs, "v");
+	for (i = 0; i < 80; i++) {
+		snprintf(key, sizeof(key), "o%d", i);
+		o[i] = mkobj_pages(fs, vid, key, 1);
+		if (i < 79)
+			UT_ASSERT_EQ(csf_obj_promote(fs, o[i].id, o[i].gen,
+						     2000), 1);
+	}
+	/* 79 of the slots protected, far more than 75 %; 80 blocks of data */
+	UT_ASSERT(79 * 100 > slots * 75);
+	n = csf_cull_pick(fs, 4, skip_first, &o[79].id, 3000, out, &w);
+	UT_ASSERT_EQ(n, 4);
+	UT_ASSERT_EQ(out[0], o[0].id);
+	/* with a share of 90 % it is not over: nothing */
+	fs->protect_pct = 90;
+	memset(&w, 0, sizeof(w));
+	n = csf_cull_pick(fs, 4, skip_first, &o[79].id, 3000, out, &w);
+	UT_ASSERT_EQ(n, 0);
+	UT_ASSERT_EQ(w.moved, 1);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	t_check_clean(fs);
+	csf_close(fs);
+	csf_memdev_free(m);
+}
+
 /* Without the PROBATION feature there is one list; a read is a touch. */
 UT_TEST(no_probation_feature_keeps_one_list)
 {

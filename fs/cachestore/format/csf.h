@@ -198,7 +198,7 @@ struct csf_fs {
 	u64 alloc_cursor;
 	u64 meta_reserve;
 	u64 hash_mask;			/* test hook: forces hash collisions */
-	/* share of the data space (percent) the protected LRU may keep */
+	/* share of the data space and slots (percent) the protected LRU keeps */
 	u32 protect_pct;		/* CSF_PROTECT_PCT_DEF at open */
 	/* records (live or dying) naming each volume id: csf_volume.c */
 	u32 *vol_refs;			/* [volume_len + 1] */

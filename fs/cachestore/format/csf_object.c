@@ -496,7 +496,8 @@ int csf_obj_walk_runs(struct csf_fs *fs, const struct csf_obj_rec *r,
  * starts on probation and moves to the protected list the first time the
  * cache serves a read from it (csf_obj_promote()).  Culling takes victims
  * from probation, and from the protected list only while that holds more
- * than its share of the data space (fs->protect_pct), or when probation is
+ * than its share of the data space or of the object slots
+ * (fs->protect_pct), or when probation is
  * empty: one pass over data that is never read back from the cache (a
  * stream, a scan of a tree) churns probation and leaves the objects that
  * are read again in place.  Without the feature there is only the
@@ -1290,11 +1291,15 @@ static int csf_pick_list(struct csf_fs *fs, struct csf_pick *p, bool prob)
 /*
  * Does the protected list hold more than fs->protect_pct of the data
  * space, counting as on probation the @prob_blocks that the in-use
- * objects met there own?
+ * objects met there own, or more than that share of the object slots?
+ * Culling frees both (blocks below bcull, slots below fcull): a list of
+ * many small objects is over its share of the slots long before it is
+ * over its share of the space.
  */
 static int csf_protected_over(struct csf_fs *fs, u64 prob_blocks, bool *over)
 {
-	u64 data = fs->geo.data_end - fs->geo.data_start, used;
+	u64 data = fs->geo.data_end - fs->geo.data_start, used, prot;
+	u64 slots = fs->geo.max_objects - 1;
 	struct csf_state *st;
 	struct csf_buf *sb;
 	int ret;
@@ -1304,7 +1309,10 @@ static int csf_protected_over(struct csf_fs *fs, u64 prob_blocks, bool *over)
 		return ret;
 	used = data - min_t(u64, le64_to_cpu(st->free_blocks), data);
 	used -= min(used, prob_blocks);
-	*over = used * 100 > data * fs->protect_pct;
+	prot = le32_to_cpu(st->nr_live) -
+	       min(le32_to_cpu(st->nr_prob), le32_to_cpu(st->nr_live));
+	*over = used * 100 > data * fs->protect_pct ||
+		prot * 100 > slots * fs->protect_pct;
 	return 0;
 }
 
@@ -1312,9 +1320,9 @@ static int csf_protected_over(struct csf_fs *fs, u64 prob_blocks, bool *over)
  * csf_cull_pick - up to @n victims into @out: from the head of the
  * probation list, and from the head of the protected list when probation
  * is empty, or when it gives none (every object on it is in use) and the
- * protected list holds more than its share of the data space
- * (fs->protect_pct): a pass over data never read back from the cache
- * cannot push out what is.  Without the PROBATION feature every object is
+ * protected list holds more than its share of the data space or of the
+ * object slots (fs->protect_pct): a pass over data never read back from
+ * the cache cannot push out what is.  Without the PROBATION feature every object is
  * on the protected list.
  * An object @skip says is in use is no victim: with @requeue (a time
  * stamp), it is moved to the tail of its list with that access time, as it
