@@ -423,3 +423,52 @@ UT_TEST(check_of_a_large_index_stays_within_the_buffer_cache)
 	csf_close(fs);
 	csf_memdev_free(m);
 }
+
+/*
+ * The list checks walk every object record (the slot count, the LRU, free
+ * and dying lists) as one library call: without a new call per record,
+ * every object-table block stayed held, the buffer cache grew to the whole
+ * table, and each new buffer's shrink walked all of it (a million objects:
+ * minutes and a gigabyte).  The table here is over twice the cache.
+ */
+UT_TEST(check_of_many_objects_stays_within_the_buffer_cache)
+{
+	struct csf_format_params p;
+	struct csf_check_report r;
+	struct csf_memdev *m;
+	struct csf_fs *fs;
+	struct csf_geo g;
+	u32 vid, id, gen, i;
+	char key[16];
+
+	t_params(&p, 1 << 18);
+	p.expected_objects = 50000;
+	m = csf_memdev_new(p.nblocks, false);
+	UT_ASSERT(m);
+	UT_ASSERT_EQ(csf_format(&m->dev, &p, &g), 0);
+	fs = t_open(m);
+	vid = t_vol(fs, "v");
+	for (i = 0; i < 40000; i++) {
+		snprintf(key, sizeof(key), "k%u", i);
+		UT_ASSERT_EQ(csf_obj_create(fs, vid, key, (u32)strlen(key), NULL,
+					    0, 4096, i, &id, &gen), 0);
+		if (i % 4 == 0)
+			UT_ASSERT_EQ(csf_obj_promote(fs, id, gen, i), 1);
+		if (fs->ntxn * 2 > fs->max_txn)
+			UT_ASSERT_EQ(csf_checkpoint(fs), 0);
+	}
+	UT_ASSERT_EQ(csf_checkpoint(fs), 0);
+	csf_close(fs);
+	fs = t_open(m);
+	UT_ASSERT_MSG(40000 / CSF_OBJS_PER_BLOCK > 2 * fs->maxbufs,
+		      "buffer cache %u", fs->maxbufs);
+	fs->nbufs_peak = fs->nbufs;
+	UT_ASSERT_EQ(csf_check(fs, 0, &r), 0);
+	UT_ASSERT_EQ(r.errors, 0);
+	UT_ASSERT_EQ(r.live_objects, 40000);
+	UT_ASSERT_MSG(fs->nbufs_peak <= fs->maxbufs + 64,
+		      "%u buffers held at once by the check (soft limit %u)",
+		      fs->nbufs_peak, fs->maxbufs);
+	csf_close(fs);
+	csf_memdev_free(m);
+}

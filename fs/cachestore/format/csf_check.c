@@ -278,6 +278,7 @@ static u32 csf_ck_lru(struct csf_ck *c, u32 head, u32 tail, bool prob,
 	struct csf_buf *b;
 
 	for (n = 0; id; n++) {
+		csf_call_begin(c->fs);	/* the table may exceed the cache */
 		if (id >= c->hwm || n >= max || csf_ck_test(c->seen, id) ||
 		    csf_ck_test(c->bad, id) || csf_rec_get(c->fs, id, &b, &r) ||
 		    le16_to_cpu(r->flags) != CSF_OBJ_LIVE ||
@@ -300,8 +301,14 @@ static int csf_ck_lists(struct csf_ck *c, const struct csf_state *st,
 	struct csf_obj_rec *r;
 	struct csf_buf *b;
 
+	/*
+	 * A new library call per record: the object table may exceed the
+	 * buffer cache, and blocks used by the running call are never
+	 * evicted (@st is a copy).
+	 */
 	memset(c->seen, 0, (c->hwm + 7) / 8);
 	for (i = 1; i < c->hwm; i++) {
+		csf_call_begin(fs);
 		if (csf_ck_test(c->bad, i) || csf_rec_get(fs, i, &b, &r))
 			continue;
 		if (le16_to_cpu(r->flags) == CSF_OBJ_LIVE)
@@ -323,6 +330,7 @@ static int csf_ck_lists(struct csf_ck *c, const struct csf_state *st,
 	/* free list */
 	id = le32_to_cpu(st->free_head);
 	for (n = 0; id; n++) {
+		csf_call_begin(fs);
 		if (id >= c->hwm || n > nfree || csf_ck_test(c->seen, id) ||
 		    csf_ck_test(c->bad, id) || csf_rec_get(fs, id, &b, &r) ||
 		    r->flags)
@@ -335,6 +343,7 @@ static int csf_ck_lists(struct csf_ck *c, const struct csf_state *st,
 	/* dying list */
 	id = le32_to_cpu(st->dying_head);
 	for (n = 0; id; n++) {
+		csf_call_begin(fs);
 		if (id >= c->hwm || n > ndying || csf_ck_test(c->seen, id) ||
 		    csf_ck_test(c->bad, id) || csf_rec_get(fs, id, &b, &r) ||
 		    le16_to_cpu(r->flags) != CSF_OBJ_DYING)
@@ -516,6 +525,7 @@ static int csf_ck_rebuild(struct csf_ck *c, u64 free_blocks)
 		u64 oblk = g->objtab_start + id / CSF_OBJS_PER_BLOCK;
 		struct csf_obj_rec *r;
 
+		csf_call_begin(fs);	/* clean buffers may go */
 		ret = csf_rec_get(fs, id, &b, &r);
 		if (ret == -EUCLEAN) {
 			/* unreadable block: its records are lost */
@@ -562,6 +572,7 @@ static int csf_ck_rebuild(struct csf_ck *c, u64 free_blocks)
 	for (id = hwm - 1; id >= 1; id--) {
 		struct csf_obj_rec *r;
 
+		csf_call_begin(fs);	/* clean buffers may go */
 		ret = csf_rec_get(fs, id, &b, &r);
 		if (!ret)
 			ret = csf_buf_dirty(fs, b);
@@ -585,6 +596,7 @@ static int csf_ck_rebuild(struct csf_ck *c, u64 free_blocks)
 		struct csf_obj_rec *r, *t;
 		bool prob;
 
+		csf_call_begin(fs);	/* clean buffers may go */
 		ret = csf_rec_get(fs, ids[i], &b, &r);
 		if (!ret)
 			ret = csf_buf_dirty(fs, b);
