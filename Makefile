@@ -121,7 +121,8 @@ demo: have-deps
 
 # The cull benchmark (scripts/bench-cull.sh): one VM per object count, both
 # backends in it; a table in build/bench-cull/KVER/cull.md.  With N=100000
-# it takes some 40 minutes under TCG.  `make -C tests/unit bench` builds
+# it takes some 40 minutes under TCG; IMAGE= (see the script) binds a
+# prebuilt image of a million objects instead.  `make -C tests/unit bench` builds
 # bench_cull, the format library's own fill and cull cost, natively.
 bench-cull: have-deps
 	@$(MAKE) --no-print-directory all
