@@ -12,10 +12,9 @@
  * discard / nodiscard (discard freed blocks; default on when supported),
  * rbufs=N (granule read buffers for page-at-a-time readers; default 64,
  * 0 turns them off), protect=PCT (the share of the data space and of the
- * object slots the
- * protected LRU list keeps from culling while everything on probation is
- * in use; default 75, see cull.c), and the culling marks of cachefilesd,
- * in % free:
+ * object slots the protected LRU list keeps from culling while everything
+ * on probation is in use; default 75, see cull.c), and the culling marks
+ * of cachefilesd, in % free:
  * brun=, bcull=, bstop= for blocks and frun=, fcull=, fstop= for object
  * slots (defaults 10, 7 and 3; stop < cull < run < 100; see cull.c).
  * cull=PCT and run=PCT set the cull and run marks of both; a stop mark not

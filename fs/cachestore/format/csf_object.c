@@ -1137,8 +1137,13 @@ static int csf_lru_requeue(struct csf_fs *fs, u32 id, u64 stamp, bool promote)
 	return ret;
 }
 
-/* An access (lookup, write): to the tail of its list, once per epoch. */
-int csf_obj_touch(struct csf_fs *fs, u32 objid, u32 gen, u64 stamp)
+/*
+ * An access at @stamp: to the tail of its list once per epoch; with
+ * @promote (a read served from the cache) an object on probation moves to
+ * the protected list at once, and 1 is returned.
+ */
+static int csf_obj_access(struct csf_fs *fs, u32 objid, u32 gen, u64 stamp,
+			  bool promote)
 {
 	struct csf_obj_rec *r;
 	struct csf_buf *b;
@@ -1148,10 +1153,20 @@ int csf_obj_touch(struct csf_fs *fs, u32 objid, u32 gen, u64 stamp)
 	ret = csf_live_get(fs, objid, gen, &b, &r);
 	if (ret)
 		return ret;
+	if (promote && csf_on_probation(r)) {
+		ret = csf_lru_requeue(fs, objid, stamp, true);
+		return ret ? ret : 1;
+	}
 	if ((stamp >> fs->geo.epoch_shift) ==
 	    (le64_to_cpu(r->atime) >> fs->geo.epoch_shift))
 		return 0;
 	return csf_lru_requeue(fs, objid, stamp, false);
+}
+
+/* An access (lookup, write): to the tail of its list, once per epoch. */
+int csf_obj_touch(struct csf_fs *fs, u32 objid, u32 gen, u64 stamp)
+{
+	return csf_obj_access(fs, objid, gen, stamp, false);
 }
 
 /*
@@ -1160,18 +1175,7 @@ int csf_obj_touch(struct csf_fs *fs, u32 objid, u32 gen, u64 stamp)
  */
 int csf_obj_promote(struct csf_fs *fs, u32 objid, u32 gen, u64 stamp)
 {
-	struct csf_obj_rec *r;
-	struct csf_buf *b;
-	int ret;
-
-	csf_call_begin(fs);
-	ret = csf_live_get(fs, objid, gen, &b, &r);
-	if (ret)
-		return ret;
-	if (!csf_on_probation(r))
-		return csf_obj_touch(fs, objid, gen, stamp);
-	ret = csf_lru_requeue(fs, objid, stamp, true);
-	return ret ? ret : 1;
+	return csf_obj_access(fs, objid, gen, stamp, true);
 }
 
 /*
