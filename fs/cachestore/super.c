@@ -169,6 +169,7 @@ static int cachestore_stats_show(struct seq_file *m, void *v)
 	struct cachestore_cache *cache = file_inode(m->file)->i_sb->s_fs_info;
 	struct cachestore_stats *s = &cache->stats;
 	struct csf_statfs st;
+	struct csf_stats io;
 	unsigned int i;
 	int ret;
 
@@ -176,6 +177,7 @@ static int cachestore_stats_show(struct seq_file *m, void *v)
 		     (ARRAY_SIZE(cachestore_stat_names) - 1));
 	mutex_lock(&cache->lock);
 	ret = csf_statfs(cache->fs, &st);
+	io = cache->fs->stats;
 	mutex_unlock(&cache->lock);
 	if (ret)
 		return ret;
@@ -186,6 +188,9 @@ static int cachestore_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "objects_max: %u\nobjects_live: %u\nobjects_probation: %u\nobjects_dying: %u\nvolumes: %u\n",
 		   st.max_objects, st.live_objects, st.prob_objects,
 		   st.dying_objects, st.volumes);
+	/* the metadata I/O of the format library since the bind */
+	seq_printf(m, "meta_reads: %llu\nmeta_writes: %llu\nmeta_flushes: %llu\ncheckpoints: %llu\n",
+		   io.reads, io.writes, io.flushes, io.checkpoints);
 	seq_printf(m, "journal_blocks: %llu\njournal_used: %llu\n",
 		   st.journal_blocks, st.journal_used);
 	for (i = 0; cachestore_stat_names[i]; i++)

@@ -41,6 +41,7 @@ enum {
 	ca_objects_max, ca_objects_live, ca_objects_probation,
 	ca_objects_dying, ca_volumes,
 	ca_journal_blocks, ca_journal_used,
+	ca_meta_reads, ca_meta_writes, ca_meta_flushes, ca_checkpoints,
 };
 
 /* ---- tunables ---- */
@@ -153,6 +154,7 @@ static ssize_t cachestore_info_show(struct cachestore_cache *cache,
 {
 	const struct csf_geo *g = &cache->fs->geo;
 	struct csf_statfs st;
+	struct csf_stats io;
 	u64 v;
 	int ret;
 
@@ -169,10 +171,23 @@ static ssize_t cachestore_info_show(struct cachestore_cache *cache,
 	}
 	mutex_lock(&cache->lock);
 	ret = csf_statfs(cache->fs, &st);
+	io = cache->fs->stats;
 	mutex_unlock(&cache->lock);
 	if (ret)
 		return ret;
 	switch (a->id) {
+	case ca_meta_reads:
+		v = io.reads;
+		break;
+	case ca_meta_writes:
+		v = io.writes;
+		break;
+	case ca_meta_flushes:
+		v = io.flushes;
+		break;
+	case ca_checkpoints:
+		v = io.checkpoints;
+		break;
 	case ca_blocks_total:
 		v = st.total_blocks;
 		break;
@@ -259,6 +274,10 @@ CS_INFO(objects_dying);
 CS_INFO(volumes);
 CS_INFO(journal_blocks);
 CS_INFO(journal_used);
+CS_INFO(meta_reads);
+CS_INFO(meta_writes);
+CS_INFO(meta_flushes);
+CS_INFO(checkpoints);
 CS_ATTR(evict, 0200, NULL, cachestore_evict_store, 0);
 
 static struct attribute *cachestore_attrs[] = {
@@ -286,6 +305,10 @@ static struct attribute *cachestore_attrs[] = {
 	&cachestore_attr_volumes.attr,
 	&cachestore_attr_journal_blocks.attr,
 	&cachestore_attr_journal_used.attr,
+	&cachestore_attr_meta_reads.attr,
+	&cachestore_attr_meta_writes.attr,
+	&cachestore_attr_meta_flushes.attr,
+	&cachestore_attr_checkpoints.attr,
 	&cachestore_attr_evict.attr,
 	NULL
 };

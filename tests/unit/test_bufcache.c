@@ -166,3 +166,63 @@ UT_TEST(prefetch_reads_buckets_together)
 	csf_close(fs);
 	csf_memdev_free(m);
 }
+
+/*
+ * csf_rec_readahead(): a cull pick along an LRU list in creation order, on
+ * a freshly opened cache, reads the victims' records with one read_many
+ * (CSF_RA_BLOCKS table blocks) rather than a read per table block; the
+ * next batch's records are then cached.  A walk of the table in slot order
+ * (csf_obj_scan(), eviction by hand) reads ahead too, never past the
+ * high-water mark.
+ */
+UT_TEST(cull_walk_reads_records_ahead)
+{
+	struct csf_memdev *m = t_mkdev(1 << 15, false);
+	struct csf_fs *fs = t_open(m);
+	u32 vid = t_vol(fs, "v"), ids[64], gens[64], out[16], i;
+	struct csf_cull_walk walk = { 0 };
+	u32 pos = 0, sgens[64], found[64];
+	u64 reads, hwm_blocks;
+	char key[16];
+
+	for (i = 0; i < 64; i++) {
+		snprintf(key, sizeof(key), "k%u", i);
+		UT_ASSERT_EQ(csf_obj_create(fs, vid, key, (u32)strlen(key), NULL,
+					    0, 4096, i, &ids[i], &gens[i]), 0);
+	}
+	UT_ASSERT_EQ(csf_checkpoint(fs), 0);
+	csf_close(fs);
+
+	fs = t_open(m);
+	reads = fs->stats.reads;
+	m->nread_many = 0;
+	UT_ASSERT_EQ(csf_cull_pick(fs, 16, NULL, NULL, 100, out, &walk), 16);
+	for (i = 0; i < 16; i++)
+		UT_ASSERT_EQ(out[i], ids[i]);
+	/* 16 records in 4 table blocks: one read_many of the window */
+	UT_ASSERT_EQ(m->nread_many, 1);
+	UT_ASSERT_EQ(fs->stats.reads - reads, CSF_RA_BLOCKS);
+	/* the next 16 victims (after these are deleted) are cached */
+	for (i = 0; i < 16; i++)
+		UT_ASSERT_EQ(csf_obj_delete(fs, ids[i], gens[i]), 0);
+	reads = fs->stats.reads;
+	UT_ASSERT_EQ(csf_cull_pick(fs, 16, NULL, NULL, 100, out, &walk), 16);
+	UT_ASSERT_EQ(out[0], ids[16]);
+	UT_ASSERT_EQ(fs->stats.reads, reads);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	csf_close(fs);
+
+	/* the scan reads the table in windows, up to the high-water mark */
+	fs = t_open(m);
+	reads = fs->stats.reads;
+	m->nread_many = 0;
+	UT_ASSERT_EQ(csf_obj_scan(fs, 0, &pos, 1000, 64, found, sgens), 48);
+	hwm_blocks = (ids[63] + 1 + CSF_OBJS_PER_BLOCK - 1) / CSF_OBJS_PER_BLOCK;
+	UT_ASSERT_EQ(fs->stats.reads - reads, hwm_blocks);
+	/* slots 0-64: 17 blocks, a window of 16 then the last one alone */
+	UT_ASSERT_EQ(hwm_blocks, CSF_RA_BLOCKS + 1);
+	UT_ASSERT_EQ(m->nread_many, 1);
+	t_check_clean(fs);
+	csf_close(fs);
+	csf_memdev_free(m);
+}

@@ -279,7 +279,9 @@ int csf_buf_dirty(struct csf_fs *fs, struct csf_buf *b);
 void csf_buf_forget(struct csf_fs *fs, u64 blkno);
 int csf_buf_init(struct csf_fs *fs, u32 maxbufs);
 #define CSF_PREFETCH_MAX	32
+#define CSF_RA_BLOCKS		16	/* object table read-ahead of LRU walks */
 void csf_buf_prefetch(struct csf_fs *fs, const u64 *blks, u32 n, u16 type);
+bool csf_buf_cached(struct csf_fs *fs, u64 blkno);
 void csf_buf_exit(struct csf_fs *fs);
 int csf_buf_write_direct(struct csf_fs *fs);
 void csf_buf_abort(struct csf_fs *fs);

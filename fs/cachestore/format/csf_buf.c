@@ -210,8 +210,13 @@ static int csf_pristine_check(struct csf_fs *fs, u16 type, u64 blkno)
  * csf_buf_get - the validated block @blkno of @type
  * Returns 0, -EUCLEAN if the block fails validation, or an I/O error.
  */
-/* Check a block just read into @b as a @type block; on error destroy @b. */
-static int csf_buf_check_read(struct csf_fs *fs, struct csf_buf *b, u16 type)
+/*
+ * Check a block just read into @b as a @type block; on error destroy @b,
+ * and say so unless @quiet (a prefetch: the read that needs the block
+ * reads it again and reports it).
+ */
+static int csf_buf_check_read(struct csf_fs *fs, struct csf_buf *b, u16 type,
+			      bool quiet)
 {
 	int ret;
 
@@ -220,7 +225,7 @@ static int csf_buf_check_read(struct csf_fs *fs, struct csf_buf *b, u16 type)
 	else
 		ret = csf_validate_block(&fs->geo, b->data, type, b->blkno);
 	if (ret) {
-		if (ret == -EUCLEAN)
+		if (ret == -EUCLEAN && !quiet)
 			csf_err("bad %s block %llu\n", csf_type_name(type),
 				(unsigned long long)b->blkno);
 		csf_buf_destroy(fs, b);
@@ -258,10 +263,16 @@ int csf_buf_get(struct csf_fs *fs, u64 blkno, u16 type, struct csf_buf **bp)
 		csf_buf_destroy(fs, b);
 		return ret;
 	}
-	ret = csf_buf_check_read(fs, b, type);
+	ret = csf_buf_check_read(fs, b, type, false);
 	if (!ret)
 		*bp = b;
 	return ret;
+}
+
+/* Is block @blkno in the buffer cache? */
+bool csf_buf_cached(struct csf_fs *fs, u64 blkno)
+{
+	return csf_buf_find(fs, blkno);
 }
 
 /*
@@ -306,7 +317,7 @@ void csf_buf_prefetch(struct csf_fs *fs, const u64 *blks, u32 n, u16 type)
 		if (ret)
 			csf_buf_destroy(fs, b[i]);
 		else
-			csf_buf_check_read(fs, b[i], type);
+			csf_buf_check_read(fs, b[i], type, true);
 	}
 }
 

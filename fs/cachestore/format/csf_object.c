@@ -1230,6 +1230,36 @@ void csf_obj_prefetch(struct csf_fs *fs, const u32 *ids, u32 n)
 	csf_buf_prefetch(fs, blks, k, CSF_T_BUCKET);
 }
 
+/*
+ * Read ahead in the object table for a walk along an LRU list, when the
+ * record of @objid is not cached: the table blocks from its own on, up to
+ * CSF_RA_BLOCKS and the high-water mark, with one wait.  A list is mostly
+ * in the order its objects were created (new objects go to the tail) and
+ * slots are handed out in order, above the high-water mark or from the
+ * free list that culling refills in list order, so the records a walk
+ * reads next are mostly in the blocks after the one it missed: a cull
+ * batch of 16 victims reads their records in one round trip instead of
+ * four.  Where the order is not so, it costs reads issued together.
+ * A walk of the table in slot order (csf_obj_scan()) reads ahead too.
+ * Only blocks below the high-water mark @hwm (slots never used are not
+ * read).
+ */
+static void csf_rec_readahead(struct csf_fs *fs, u32 hwm, u32 objid)
+{
+	u64 first = objid / CSF_OBJS_PER_BLOCK, blks[CSF_RA_BLOCKS];
+	u64 end = DIV_ROUND_UP(hwm, CSF_OBJS_PER_BLOCK);
+	u32 n = 0;
+
+	if (csf_buf_cached(fs, fs->geo.objtab_start + first))
+		return;
+	while (n < CSF_RA_BLOCKS && first + n < end &&
+	       first + n < fs->geo.objtab_len) {
+		blks[n] = fs->geo.objtab_start + first + n;
+		n++;
+	}
+	csf_buf_prefetch(fs, blks, n, CSF_T_OBJTAB);
+}
+
 struct csf_pick {
 	bool (*skip)(void *priv, u32 objid);
 	void *priv;
@@ -1263,6 +1293,7 @@ static int csf_pick_list(struct csf_fs *fs, struct csf_pick *p, bool prob)
 		if (p->requeue ? p->moved >= CSF_CULL_MOVES_MAX :
 				 p->visits++ >= p->limit)
 			break;
+		csf_rec_readahead(fs, le32_to_cpu(st->obj_hwm), id);
 		ret = csf_rec_get(fs, id, &b, &r);
 		if (ret)
 			return ret;
@@ -1399,6 +1430,7 @@ int csf_obj_scan(struct csf_fs *fs, u32 vid, u32 *pos, u32 budget, u32 n,
 		return 0;
 	}
 	while (id < hwm && budget && k < n) {
+		csf_rec_readahead(fs, hwm, id);
 		ret = csf_rec_get(fs, id, &b, &r);
 		if (ret)
 			return ret;

@@ -123,7 +123,7 @@ bench_cachestore() {
 		printf 'cachestore\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$N" "$p" $((c1 - c0)) \
 			$((t1 - t0)) "${tf:-0}" "$wall" "$busy" 0 "$fsck_ms" >> "$TSV"
 		log "cachestore N=$N P=$p: free ${f0}/1000 at bind, bcull=$cull brun=$run: culled $((c1 - c0)) in $wall ms (first after ${tf:-?} ms), busy $busy ms, bind $((t1 - t0)) ms, fsck $fsck_ms ms"
-		grep -E '^(objects_live|objects_dying|blocks_free|culls|commits):' "$mnt/stats" | tr '\n' ' '; echo
+		grep -E '^(objects_live|objects_dying|blocks_free|culls|commits|meta_reads|meta_writes|meta_flushes|checkpoints):' "$mnt/stats" | tr '\n' ' '; echo
 	done
 	umount "$mnt"
 }

@@ -108,6 +108,14 @@ for n in $names; do
 	sv=$(cat $SYS/stats/$n) fv=$(cs_stat $C $n)
 	[ "$sv" = "$fv" ] || fail "stats/$n: '$sv', stats file '$fv'"
 done
+# the metadata I/O counters: the bind read the superblock, the journal and
+# the state block, and replay flushed its checkpoint
+for f in meta_reads meta_writes meta_flushes checkpoints; do
+	[ "$(cat $SYS/$f)" = "$(cs_stat $C $f)" ] ||
+		fail "$f: sysfs '$(cat $SYS/$f)', stats file '$(cs_stat $C $f)'"
+done
+[ "$(cs_stat $C meta_reads)" -gt 0 ] && [ "$(cs_stat $C meta_flushes)" -gt 0 ] ||
+	fail "after a bind: meta_reads $(cs_stat $C meta_reads), meta_flushes $(cs_stat $C meta_flushes)"
 echo 1000 > $SYS/commit
 log "stats/: $(echo "$names" | wc -l) counters, as in the stats file"
 
