@@ -100,6 +100,25 @@ UT_TEST(bufcache_big_txn_max_journal)
 }
 
 /*
+ * Objects "k0".."k<n-1>" of one page, in order, checkpointed home; @fs is
+ * closed.
+ */
+static void create_home(struct csf_fs *fs, u32 vid, u32 n, u32 *ids,
+			u32 *gens)
+{
+	char key[16];
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "k%u", i);
+		UT_ASSERT_EQ(csf_obj_create(fs, vid, key, (u32)strlen(key), NULL,
+					    0, 4096, i, &ids[i], &gens[i]), 0);
+	}
+	UT_ASSERT_EQ(csf_checkpoint(fs), 0);
+	csf_close(fs);
+}
+
+/*
  * csf_obj_prefetch(): the home buckets of the objects a cull will delete
  * are read with one read_many, and the deletes then read none of them; a
  * bucket that does not validate is not kept, so its csf_buf_get() still
@@ -113,15 +132,8 @@ UT_TEST(prefetch_reads_buckets_together)
 	u64 reads, blk, bad;
 	struct csf_obj_rec *r;
 	struct csf_buf *b;
-	char key[16];
 
-	for (i = 0; i < 16; i++) {
-		snprintf(key, sizeof(key), "k%u", i);
-		UT_ASSERT_EQ(csf_obj_create(fs, vid, key, (u32)strlen(key), NULL,
-					    0, 4096, i, &ids[i], &gens[i]), 0);
-	}
-	UT_ASSERT_EQ(csf_checkpoint(fs), 0);
-	csf_close(fs);
+	create_home(fs, vid, 16, ids, gens);
 
 	/* a fresh open: nothing cached but what opening read */
 	fs = t_open(m);
@@ -183,15 +195,8 @@ UT_TEST(cull_walk_reads_records_ahead)
 	struct csf_cull_walk walk = { 0 };
 	u32 pos = 0, sgens[64], found[64];
 	u64 reads, hwm_blocks;
-	char key[16];
 
-	for (i = 0; i < 64; i++) {
-		snprintf(key, sizeof(key), "k%u", i);
-		UT_ASSERT_EQ(csf_obj_create(fs, vid, key, (u32)strlen(key), NULL,
-					    0, 4096, i, &ids[i], &gens[i]), 0);
-	}
-	UT_ASSERT_EQ(csf_checkpoint(fs), 0);
-	csf_close(fs);
+	create_home(fs, vid, 64, ids, gens);
 
 	fs = t_open(m);
 	reads = fs->stats.reads;
