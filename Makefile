@@ -12,6 +12,8 @@
 #   make lint       checkpatch --strict, sparse (C=1) on the kernel code
 #   make bench-cull culling at 10k and 100k cached objects, cachestore and
 #                   cachefiles+cachefilesd side by side (NS=, OBJ_KIB=, PCTS=)
+#   make bench-small small files, the cost of each: cold, warm, with no
+#                   cache, cachefiles and cachestore (NFILES=, KERNELS=, PERF=1)
 #   make bench      the NFS benchmark suite (fio through the kernel NFS client:
 #                   no cache, cachefiles, cachestore, local ext4, raw device)
 #                   on 6.1 and 6.12, 3 repetitions, two network profiles;
@@ -54,7 +56,7 @@ endif
 
 KMOD_DIRS ?= $(patsubst %/Kbuild,%,$(wildcard fs/cachestore/Kbuild fs/fscache/Kbuild)) tests/vm/selftest
 
-.PHONY: all modules tools unit deps check demo vmtest lint clean crashtest fuzz bench-cull \
+.PHONY: all modules tools unit deps check demo vmtest lint clean crashtest fuzz bench-cull bench-small \
 	have-deps check-debug bench bench-quick install uninstall dkms-add dkms-build dkms-install dkms-remove
 
 all: modules tools
@@ -127,6 +129,13 @@ demo: have-deps
 bench-cull: have-deps
 	@$(MAKE) --no-print-directory all
 	@scripts/bench-cull.sh
+
+# Small files (scripts/bench-small.sh): NFILES files of 16 KiB read cold and
+# warm through NFS, each configuration side by side in one VM per kernel;
+# tables in build/bench-small/KVER/small.md.
+bench-small: have-deps
+	@$(MAKE) --no-print-directory all
+	@scripts/bench-small.sh
 
 # The NFS benchmark suite (scripts/bench.sh, tests/vm/bench/nfs.sh and
 # jobs/*.fio; Documentation/filesystems/caching/benchmarks.rst): one VM run

@@ -241,37 +241,6 @@ for a in "$@"; do
 	*) backends+=("$a") ;;
 	esac
 done
-# perf_start NAME / perf_stop: profile one phase
-# (perf takes about a minute under TCG to read the system's symbols before
-# it records: it starts disabled, and the phase begins once perf has
-# acknowledged the "enable" on its control fifo)
-perf_start() {
-	[ "$PERF" = 1 ] || return 0
-	PERF_NAME=$1
-	rm -f /tmp/perf.ctl /tmp/perf.ack
-	mkfifo /tmp/perf.ctl /tmp/perf.ack
-	perf record -q -B -N -a -g -e cpu-clock -F 999 -D -1 \
-		--control fifo:/tmp/perf.ctl,/tmp/perf.ack \
-		-o "/tmp/perf.$1.data" > /tmp/perf.log 2>&1 &
-	PERF_PID=$!
-	exec 7> /tmp/perf.ctl 8< /tmp/perf.ack
-	echo enable >&7
-	read -r -t 600 _ <&8 || fail "perf did not start: $(cat /tmp/perf.log)"
-}
-perf_stop() {
-	[ "$PERF" = 1 ] || return 0
-	echo disable >&7
-	read -r -t 60 _ <&8 || true
-	exec 7>&- 8<&-
-	kill -INT "$PERF_PID"
-	wait "$PERF_PID" || true
-	perf report -q -i "/tmp/perf.$PERF_NAME.data" --stdio --no-children \
-		--sort sym -g none --percent-limit 0.5 > "/results/perf.$PERF_NAME.txt" 2>&1 || true
-	perf report -q -i "/tmp/perf.$PERF_NAME.data" --stdio --children \
-		--sort sym -g none --percent-limit 2 > "/results/perf.$PERF_NAME.children.txt" 2>&1 || true
-	rm -f "/tmp/perf.$PERF_NAME.data"
-}
-
 tfs_load
 # The first bound cache is the one test_fscache's volumes go to: one
 # backend at a time.

@@ -1,0 +1,52 @@
+#!/bin/bash
+# bench-small.sh - small files, the cost of each: NFILES files of 16 KiB
+# read cold (the cache fills) and warm (served by the cache) through NFS on
+# loopback, with no cache, cachefiles + cachefilesd and cachestore, in one
+# VM per kernel (tests/vm/bench/small.sh has the details).
+#
+#   NFILES=2000 KERNELS="6.1 6.12" scripts/bench-small.sh
+#   (CONFIGS="nocache cachefiles cachestore", NFSVERS=3, PERF=1: profile
+#   each pass with perf in the VM, reports in OUT/KVER/perf.CONFIG.PASS.txt,
+#   figures then include perf's cost; OUT=build/bench-small)
+#
+# Prints, per kernel, a table of seconds per pass and milliseconds per file,
+# the VM's busy CPU, and what fscache and cachestore did per pass.  TCG:
+# compare figures within one run only.  Nothing is asserted about speed.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+NFILES=${NFILES:-2000}
+CONFIGS=${CONFIGS:-nocache cachefiles cachestore}
+NFSVERS=${NFSVERS:-3}
+# shellcheck disable=SC2086
+kvers=$("$repo/scripts/kver.sh" ${KERNELS:-${KVER:-6.1}}) ||
+	{ echo "bench-small: cannot resolve KERNELS=${KERNELS:-}" >&2; exit 1; }
+mib=$((NFILES * 16 * 2 / 1024 + 256))
+
+for kver in $kvers; do
+	out=${OUT:-$repo/build/bench-small}/$kver
+	rm -rf "$out"
+	mkdir -p "$out"
+	echo "bench-small: kernel $kver, $NFILES files of 16 KiB, ${CONFIGS// /, }; logs in $out"
+	s=$(date +%s)
+	if ! KVER=$kver CS_DISK_CACHE=${CS_DISK_CACHE:-writeback} "$repo/tests/vm/run-vm.sh" --out "$out" \
+		--timeout 7200 --mem 3072 \
+		--disk "export=${mib}M" --disk "fsc=${mib}M" --disk "cs=${mib}M" \
+		"$repo/tests/vm/bench/small.sh" nfiles="$NFILES" configs="${CONFIGS// /,}" \
+		nfsvers="$NFSVERS" ${PERF:+perf=$PERF} > "$out/vm.log" 2>&1; then
+		cat "$out/vm.log"
+		tail -n 30 "$out/test.log" 2>/dev/null || true
+		echo "bench-small: the VM run on $kver failed (logs in $out)" >&2
+		exit 1
+	fi
+	rm -f "$out"/*.img
+	echo
+	echo "Small files, kernel $kver, $NFILES files of 16 KiB, NFSv$NFSVERS ($(( $(date +%s) - s )) s)"
+	echo
+	awk -F'\t' '
+	BEGIN {
+		printf "| config | pass | wall s | ms per file | busy CPU s | fscache acquires | fscache reads | fscache writes | cachestore lookups | creates | meta reads | meta writes | commits |\n"
+		printf "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+	}
+	{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+		$1, $2, $3, $5, $4, $6, $7, $8, $9, $10, $11, $12, $13 }' "$out/small.tsv" | tee "$out/small.md"
+done
