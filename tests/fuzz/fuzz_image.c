@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	size_t pos = 0;
 	int ret;
 
-	memcpy(m->disk, base->disk, (size_t)FZ_BLOCKS * CSF_BLOCK_SIZE);
+	csf_memdev_copy(m, base);
 	while (pos + 6 <= size) {
 		u32 blk = (data[pos] | data[pos + 1] << 8) % FZ_BLOCKS;
 		u32 off = (data[pos + 2] | data[pos + 3] << 8) % CSF_BLOCK_SIZE;

@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 
 	if (nb > 64)
 		nb = 64;
-	memcpy(m->disk, base->disk, (size_t)FZ_BLOCKS * CSF_BLOCK_SIZE);
+	csf_memdev_copy(m, base);
 	for (i = 0; i < nb; i++) {
 		u64 blk = geo.journal_start + i;
 		u8 *d = csf_memdev_block(m, blk);

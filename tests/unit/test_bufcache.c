@@ -187,9 +187,8 @@ UT_TEST(prefetch_reads_buckets_together)
  * (csf_obj_scan(), eviction by hand) reads ahead too, never past the
  * high-water mark.
  */
-UT_TEST(cull_walk_reads_records_ahead)
+static void walk_reads_ahead(struct csf_memdev *m)
 {
-	struct csf_memdev *m = t_mkdev(1 << 15, false);
 	struct csf_fs *fs = t_open(m);
 	u32 vid = t_vol(fs, "v"), ids[64], gens[64], out[16], i;
 	struct csf_cull_walk walk = { 0 };
@@ -230,4 +229,42 @@ UT_TEST(cull_walk_reads_records_ahead)
 	t_check_clean(fs);
 	csf_close(fs);
 	csf_memdev_free(m);
+}
+
+UT_TEST(cull_walk_reads_records_ahead)
+{
+	walk_reads_ahead(t_mkdev(1 << 15, false));
+}
+
+/*
+ * The same at real geometry: a sparse 64 GiB device with the largest
+ * journal (4 GiB), so that the object table, the blocks read ahead and the
+ * high-water mark all lie past 4 GiB; and 1 TiB with a table for a million
+ * objects.
+ */
+static struct csf_memdev *big_dev(u64 nblocks, u64 expected)
+{
+	struct csf_format_params p;
+	struct csf_memdev *m = csf_memdev_new(nblocks, false);
+	struct csf_geo g;
+
+	UT_ASSERT(m);
+	t_params(&p, nblocks);
+	p.journal_blocks = CSF_MAX_JOURNAL;
+	p.expected_objects = expected;
+	UT_ASSERT_EQ(csf_format(&m->dev, &p, &g), 0);
+	UT_ASSERT_MSG(g.objtab_start * CSF_BLOCK_SIZE > (4ULL << 30),
+		      "object table at block %llu",
+		      (unsigned long long)g.objtab_start);
+	return m;
+}
+
+UT_TEST(cull_walk_reads_records_ahead_64g)
+{
+	walk_reads_ahead(big_dev(16ULL << 20, 2000));
+}
+
+UT_TEST(cull_walk_reads_records_ahead_1t)
+{
+	walk_reads_ahead(big_dev(256ULL << 20, 1000000));
 }

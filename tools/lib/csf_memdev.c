@@ -10,6 +10,46 @@
 int csf_verbose;
 unsigned long csf_fail_alloc_in;
 
+/*
+ * The durable contents are kept sparsely, in chunks of CSF_MEMDEV_CHUNK
+ * blocks allocated on the first write that is not all zeroes, so that tests
+ * can format and use devices of hundreds of GiB (real geometry: the object
+ * table past 4 GiB, the largest journals) in a few MiB of memory.  A block
+ * never written reads back as zeroes.
+ */
+#define CSF_MEMDEV_CHUNK	256
+
+static const u8 csf_memdev_zeroes[CSF_BLOCK_SIZE];
+
+static u8 *csf_memdev_at(struct csf_memdev *m, u64 blk, bool alloc)
+{
+	u8 **c = &m->chunks[blk / CSF_MEMDEV_CHUNK];
+
+	if (!*c) {
+		if (!alloc)
+			return NULL;
+		*c = calloc(CSF_MEMDEV_CHUNK, CSF_BLOCK_SIZE);
+		if (!*c)
+			abort();
+		m->nchunks_used++;
+	}
+	return *c + (blk % CSF_MEMDEV_CHUNK) * CSF_BLOCK_SIZE;
+}
+
+/* Store @len bytes of a block durably (a torn write stores fewer). */
+static void csf_memdev_store(struct csf_memdev *m, u64 blk, const u8 *src,
+			     size_t len)
+{
+	u8 *dst = csf_memdev_at(m, blk, false);
+
+	if (!dst) {
+		if (!memcmp(src, csf_memdev_zeroes, len))
+			return;
+		dst = csf_memdev_at(m, blk, true);
+	}
+	memcpy(dst, src, len);
+}
+
 static bool csf_memdev_event(struct csf_memdev *m)
 {
 	if (m->dead)
@@ -31,7 +71,7 @@ static int csf_memdev_read(void *priv, u64 blk, u32 count, void *buf)
 	m->nreads++;
 	for (i = 0; i < count; i++) {
 		u8 *dst = (u8 *)buf + (size_t)i * CSF_BLOCK_SIZE;
-		const u8 *src = m->disk + (blk + i) * CSF_BLOCK_SIZE;
+		const u8 *src = csf_memdev_at(m, blk + i, false);
 
 		if (m->read_errors_at && m->read_errors_at == blk + i + 1)
 			return -EIO;
@@ -41,7 +81,7 @@ static int csf_memdev_read(void *priv, u64 blk, u32 count, void *buf)
 				src = m->pend[k].data;
 				break;
 			}
-		memcpy(dst, src, CSF_BLOCK_SIZE);
+		memcpy(dst, src ? src : csf_memdev_zeroes, CSF_BLOCK_SIZE);
 	}
 	return 0;
 }
@@ -60,8 +100,7 @@ static int csf_memdev_write(void *priv, u64 blk, u32 count, const void *buf)
 			return -EIO;
 		m->nwrites++;
 		if (!m->volatile_cache) {
-			memcpy(m->disk + (blk + i) * CSF_BLOCK_SIZE, src,
-			       CSF_BLOCK_SIZE);
+			csf_memdev_store(m, blk + i, src, CSF_BLOCK_SIZE);
 			continue;
 		}
 		if (m->npend == m->cappend) {
@@ -131,8 +170,8 @@ static void csf_memdev_apply(struct csf_memdev *m)
 	u32 k;
 
 	for (k = 0; k < m->npend; k++) {
-		memcpy(m->disk + m->pend[k].blk * CSF_BLOCK_SIZE,
-		       m->pend[k].data, CSF_BLOCK_SIZE);
+		csf_memdev_store(m, m->pend[k].blk, m->pend[k].data,
+				 CSF_BLOCK_SIZE);
 		free(m->pend[k].data);
 	}
 	m->npend = 0;
@@ -164,11 +203,26 @@ static int csf_memdev_flush(void *priv)
 static int csf_memdev_zero(void *priv, u64 blk, u64 count)
 {
 	struct csf_memdev *m = priv;
+	u64 end = blk + count, c, n;
 
 	if (blk >= m->nblocks || count > m->nblocks - blk)
 		return -EIO;
 	csf_memdev_apply(m);
-	memset(m->disk + blk * CSF_BLOCK_SIZE, 0, count * CSF_BLOCK_SIZE);
+	/* chunk by chunk: a whole chunk zeroed is freed */
+	for (; blk < end; blk += n) {
+		c = blk / CSF_MEMDEV_CHUNK;
+		n = min_t(u64, end - blk, CSF_MEMDEV_CHUNK - blk % CSF_MEMDEV_CHUNK);
+		if (!m->chunks[c])
+			continue;
+		if (n == CSF_MEMDEV_CHUNK) {
+			free(m->chunks[c]);
+			m->chunks[c] = NULL;
+			m->nchunks_used--;
+		} else {
+			memset(csf_memdev_at(m, blk, false), 0,
+			       n * CSF_BLOCK_SIZE);
+		}
+	}
 	return 0;
 }
 
@@ -219,8 +273,9 @@ struct csf_memdev *csf_memdev_new(u64 nblocks, bool volatile_cache)
 
 	if (!m)
 		return NULL;
-	m->disk = calloc(nblocks, CSF_BLOCK_SIZE);
-	if (!m->disk) {
+	m->chunks = calloc((nblocks + CSF_MEMDEV_CHUNK - 1) / CSF_MEMDEV_CHUNK,
+			   sizeof(*m->chunks));
+	if (!m->chunks) {
 		free(m);
 		return NULL;
 	}
@@ -236,21 +291,44 @@ struct csf_memdev *csf_memdev_new(u64 nblocks, bool volatile_cache)
 
 void csf_memdev_free(struct csf_memdev *m)
 {
+	u64 c;
 	u32 k;
 
 	if (!m)
 		return;
 	for (k = 0; k < m->npend; k++)
 		free(m->pend[k].data);
+	for (c = 0; c * CSF_MEMDEV_CHUNK < m->nblocks; c++)
+		free(m->chunks[c]);
 	free(m->pend);
 	free(m->started);
-	free(m->disk);
+	free(m->chunks);
 	free(m);
 }
 
 u8 *csf_memdev_block(struct csf_memdev *m, u64 blk)
 {
-	return m->disk + blk * CSF_BLOCK_SIZE;
+	return csf_memdev_at(m, blk, true);
+}
+
+void csf_memdev_copy(struct csf_memdev *dst, const struct csf_memdev *src)
+{
+	u64 c;
+
+	if (dst->nblocks != src->nblocks)
+		abort();
+	for (c = 0; c * CSF_MEMDEV_CHUNK < src->nblocks; c++) {
+		if (!src->chunks[c]) {
+			if (dst->chunks[c])
+				memset(dst->chunks[c], 0,
+				       CSF_MEMDEV_CHUNK * CSF_BLOCK_SIZE);
+			continue;
+		}
+		if (!dst->chunks[c])
+			csf_memdev_at(dst, c * CSF_MEMDEV_CHUNK, true);
+		memcpy(dst->chunks[c], src->chunks[c],
+		       CSF_MEMDEV_CHUNK * CSF_BLOCK_SIZE);
+	}
 }
 
 void csf_memdev_crash(struct csf_memdev *m, u64 (*rnd)(void *), void *rctx,
@@ -270,16 +348,18 @@ void csf_memdev_crash(struct csf_memdev *m, u64 (*rnd)(void *), void *rctx,
 		m->pend[j] = t;
 	}
 	for (k = 0; k < n; k++) {
-		u8 *dst = m->disk + m->pend[k].blk * CSF_BLOCK_SIZE;
 		u64 r = rnd(rctx);
 
 		if ((u32)((r >> 40) & 15) < keep) {
 			if (tear && !(r & 0x1e)) {
 				u32 cut = (u32)((r >> 8) % 8) * 512;
 
-				memcpy(dst, m->pend[k].data, cut);
+				csf_memdev_store(m, m->pend[k].blk,
+						 m->pend[k].data, cut);
 			} else {
-				memcpy(dst, m->pend[k].data, CSF_BLOCK_SIZE);
+				csf_memdev_store(m, m->pend[k].blk,
+						 m->pend[k].data,
+						 CSF_BLOCK_SIZE);
 			}
 		}
 		free(m->pend[k].data);

@@ -16,7 +16,8 @@ struct csf_memdev_w {
 
 struct csf_memdev {
 	struct csf_dev dev;
-	u8 *disk;		/* durable contents */
+	u8 **chunks;		/* durable contents, sparse (see .c) */
+	u64 nchunks_used;	/* chunks allocated: the memory a test holds */
 	u64 nblocks;
 	bool volatile_cache;	/* writes are lost unless flushed */
 	struct csf_memdev_w *pend;
@@ -56,7 +57,10 @@ void csf_memdev_crash(struct csf_memdev *m, u64 (*rnd)(void *), void *rctx,
 		      bool tear);
 /* Bring a crashed device back (empty cache, no failure pending). */
 void csf_memdev_revive(struct csf_memdev *m);
+/* The durable copy of @blk, to read or change in place. */
 u8 *csf_memdev_block(struct csf_memdev *m, u64 blk);
+/* Make @dst's durable contents those of @src (same size). */
+void csf_memdev_copy(struct csf_memdev *dst, const struct csf_memdev *src);
 
 /* File or block device: pread/pwrite/fdatasync; zero by punching holes. */
 int csf_filedev_open(const char *path, bool rdonly, struct csf_dev *dev);
