@@ -13,7 +13,8 @@
 #   make bench-cull culling at 10k and 100k cached objects, cachestore and
 #                   cachefiles+cachefilesd side by side (NS=, OBJ_KIB=, PCTS=)
 #   make bench-small small files, the cost of each: cold, warm, with no
-#                   cache, cachefiles and cachestore (NFILES=, KERNELS=, PERF=1)
+#                   cache, cachefiles and cachestore (NFILES=, KERNELS=, WARM=,
+#                   PERF=1)
 #   make bench      the NFS benchmark suite (fio through the kernel NFS client:
 #                   no cache, cachefiles, cachestore, local ext4, raw device)
 #                   on 6.1 and 6.12, 3 repetitions, two network profiles;

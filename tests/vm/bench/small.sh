@@ -4,7 +4,12 @@
 # work per object decides and not its streaming speed.
 #
 # Keys: nfiles (files of 16 KiB), configs (comma-separated: nocache,
-# cachefiles, cachestore), nfsvers, perf (1: profile each pass with perf,
+# cachefiles, cachestore, cachestore-alt), nfsvers, warm (warm passes,
+# default 2), alt (mkcachestore options of cachestore-alt, commas for
+# spaces: a second
+# cachestore configuration, freshly formatted on the same disk with these
+# options too, to measure an option's effect within one run),
+# perf (1: profile each pass with perf,
 # reports in /results/perf.CONFIG.PASS.txt; such a run's figures include
 # perf's own cost).
 #
@@ -16,7 +21,8 @@
 #          files each at a time, in name order), wait for the cache
 #          writes (6.12 writes them asynchronously)
 #   warm   drop_caches, the same read again: served by the cache
-#   warm2  once more, the same: its spread against warm is the noise
+#   warm2  once more, the same, and so on to warmN (warm=N): their
+#          spread is the noise, their median the figure to compare
 # and compare every file with the export's.  Output, one line per pass, in
 # /results/small.tsv:
 #   config pass wall_s cpu_s ms_per_file fscache_acquires fscache_reads
@@ -26,10 +32,10 @@
 # shellcheck source=tests/vm/lib.sh
 . "$CS_REPO/tests/vm/lib.sh"
 
-nfiles=2000 configs=nocache,cachefiles,cachestore nfsvers=3 PERF=0
+nfiles=2000 configs=nocache,cachefiles,cachestore nfsvers=3 warm=2 alt='' PERF=0
 for a in "$@"; do
 	case ${a%%=*} in
-	nfiles|configs|nfsvers) printf -v "${a%%=*}" '%s' "${a#*=}" ;;
+	nfiles|configs|nfsvers|warm|alt) printf -v "${a%%=*}" '%s' "${a#*=}" ;;
 	perf) PERF=${a#perf=} ;;
 	*) fail "small.sh: unknown argument $a" ;;
 	esac
@@ -57,7 +63,7 @@ fsc() {
 # the counters of one pass, in the order of small.tsv's columns
 counters() { # CONFIG
 	local c=$1 l=- cr=- mr=- mw=- cm=-
-	if [ "$c" = cachestore ]; then
+	if [ "${c%-alt}" = cachestore ]; then
 		l=$(cs_stat $CS_MNT lookups) cr=$(cs_stat $CS_MNT creates)
 		mr=$(cs_stat $CS_MNT meta_reads) mw=$(cs_stat $CS_MNT meta_writes)
 		cm=$(cs_stat $CS_MNT commits)
@@ -121,8 +127,11 @@ for c in ${configs//,/ }; do
 	cachefiles)
 		cachefiles_bind "$CS_DISK_FSC"
 		nfs_mount "$nfsvers" "$EXP" "$m" nosharecache ;;
-	cachestore)
-		CS_MKFS_OPTS="-N $((4 * nfiles + 4096))" cachestore_bind "$CS_DISK_CS" $CS_MNT
+	cachestore|cachestore-alt)
+		opts="-N $((4 * nfiles + 4096))"
+		[ "$c" = cachestore ] || opts+=" ${alt//,/ }"
+		CS_MKFS_OPTS=$opts cachestore_bind "$CS_DISK_CS" $CS_MNT
+		log "$c: mkcachestore $opts"
 		nfs_mount "$nfsvers" "$EXP" "$m" nosharecache ;;
 	*) fail "unknown configuration $c" ;;
 	esac
@@ -133,7 +142,9 @@ for c in ${configs//,/ }; do
 	done
 	pass "$c" cold "$m"
 	pass "$c" warm "$m"
-	pass "$c" warm2 "$m"
+	for ((i = 2; i <= warm; i++)); do
+		pass "$c" "warm$i" "$m"
+	done
 	drop_caches
 	diff -rq "$m/small" "$EXP/small" > /tmp/diff.out 2>&1 ||
 		{ head -n 5 /tmp/diff.out; fail "$c: files differ from the export's"; }
@@ -142,7 +153,9 @@ for c in ${configs//,/ }; do
 	umount "$m" || fail "umount $m"
 	case $c in
 	cachefiles) cachefiles_unbind ;;
-	cachestore) cachestore_unbind $CS_MNT ;;
+	cachestore|cachestore-alt)
+		log "$c: commit_hold_max_us $(cs_stat $CS_MNT commit_hold_max_us), checkpoint_hold_max_us $(cs_stat $CS_MNT checkpoint_hold_max_us) (since the bind)"
+		cachestore_unbind $CS_MNT ;;
 	esac
 done
 log ok
