@@ -675,3 +675,59 @@ UT_TEST(grown_object_reallocates_partial_granule)
 	csf_close(fs);
 	csf_memdev_free(m);
 }
+
+/*
+ * A relinquish gives the object's aux data and size back, mostly as they
+ * are: recording them again must dirty nothing (no journal write for a
+ * warm read of a small file), and a change must still be recorded, and
+ * survive a remount.
+ */
+UT_TEST(unchanged_aux_and_size_dirty_nothing)
+{
+	struct csf_memdev *m = t_mkdev(1 << 15, false);
+	struct csf_fs *fs = t_open(m);
+	u32 vid = t_vol(fs, "v"), id, gen, id0, gen0;
+	struct csf_obj_info info;
+	u64 writes;
+
+	UT_ASSERT_EQ(csf_obj_create(fs, vid, "a", 1, "aux-1", 5, 8192, 1,
+				    &id, &gen), 0);
+	UT_ASSERT_EQ(csf_obj_create(fs, vid, "b", 1, NULL, 0, 4096, 1,
+				    &id0, &gen0), 0);
+	UT_ASSERT_EQ(csf_checkpoint(fs), 0);
+	UT_ASSERT_EQ(fs->ntxn, 0);
+	writes = fs->stats.writes;
+
+	UT_ASSERT_EQ(csf_obj_set_aux(fs, id, gen, "aux-1", 5), 0);
+	UT_ASSERT_EQ(fs->ntxn, 0);
+	UT_ASSERT_EQ(csf_obj_resize(fs, id, gen, 8192), 0);
+	UT_ASSERT_EQ(fs->ntxn, 0);
+	UT_ASSERT_EQ(csf_obj_set_aux(fs, id0, gen0, NULL, 0), 0);
+	UT_ASSERT_EQ(csf_obj_resize(fs, id0, gen0, 4096), 0);
+	UT_ASSERT_EQ(fs->ntxn, 0);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	UT_ASSERT_EQ(fs->stats.writes, writes);
+	/* a stale generation is still refused */
+	UT_ASSERT_EQ(csf_obj_set_aux(fs, id, gen + 1, "aux-1", 5), -ESTALE);
+	UT_ASSERT_EQ(csf_obj_resize(fs, id, gen + 1, 8192), -ESTALE);
+
+	/* changes are recorded: another length, other bytes, another size */
+	UT_ASSERT_EQ(csf_obj_set_aux(fs, id, gen, "aux-1x", 6), 0);
+	UT_ASSERT(fs->ntxn > 0);
+	UT_ASSERT_EQ(csf_obj_set_aux(fs, id, gen, "aux-2x", 6), 0);
+	UT_ASSERT_EQ(csf_obj_resize(fs, id, gen, 12288), 0);
+	UT_ASSERT_EQ(csf_obj_set_aux(fs, id0, gen0, "z", 1), 0);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	UT_ASSERT(fs->stats.writes > writes);
+	csf_close(fs);
+	fs = t_open(m);
+	UT_ASSERT_EQ(csf_obj_get(fs, id, &info), 0);
+	UT_ASSERT_EQ(info.aux_len, 6);
+	UT_ASSERT(!memcmp(info.aux, "aux-2x", 6));
+	UT_ASSERT_EQ(info.size, 12288);
+	UT_ASSERT_EQ(csf_obj_get(fs, id0, &info), 0);
+	UT_ASSERT_EQ(info.aux_len, 1);
+	t_check_clean(fs);
+	csf_close(fs);
+	csf_memdev_free(m);
+}

@@ -863,6 +863,15 @@ int csf_obj_set_aux(struct csf_fs *fs, u32 objid, u32 gen,
 	csf_call_begin(fs);
 	if (len > CSF_MAX_AUX)
 		return -EINVAL;
+	/*
+	 * The netfs gives its aux data back at every relinquish, mostly
+	 * unchanged: then nothing is dirtied, and nothing journalled.
+	 */
+	ret = csf_live_get(fs, objid, gen, &b, &r);
+	if (ret)
+		return ret;
+	if (r->aux_len == len && (!len || !memcmp(r->aux, aux, len)))
+		return 0;
 	ret = csf_op_begin(fs, 1);
 	if (!ret)
 		ret = csf_live_get(fs, objid, gen, &b, &r);
@@ -871,7 +880,8 @@ int csf_obj_set_aux(struct csf_fs *fs, u32 objid, u32 gen,
 	if (ret)
 		return ret;
 	memset(r->aux, 0, sizeof(r->aux));
-	memcpy(r->aux, aux, len);
+	if (len)
+		memcpy(r->aux, aux, len);
 	r->aux_len = (u8)len;
 	return 0;
 }
@@ -958,6 +968,12 @@ int csf_obj_resize(struct csf_fs *fs, u32 objid, u32 gen, u64 size)
 	csf_call_begin(fs);
 	if (size > CSF_MAX_FILE_PAGES << CSF_BLOCK_SHIFT)
 		return -EINVAL;
+	/* the same size (a relinquish records it every time): nothing to do */
+	ret = csf_live_get(fs, objid, gen, &b, &r);
+	if (ret)
+		return ret;
+	if (le64_to_cpu(r->size) == size)
+		return 0;
 	ret = csf_op_begin(fs, 8 + CSF_TRIM_DIRECT * 4);
 	if (!ret)
 		ret = csf_reserve_frees(fs, CSF_TRIM_DIRECT);
