@@ -130,7 +130,11 @@ for c in ${configs//,/ }; do
 	cachestore|cachestore-alt)
 		opts="-N $((4 * nfiles + 4096))"
 		[ "$c" = cachestore ] || opts+=" ${alt//,/ }"
+		# a fresh cache for each configuration: cachestore_bind formats
+		# a disk only once per boot unless told otherwise
+		rm -f "/tmp/.cs-formatted-${CS_DISK_CS##*/}"
 		CS_MKFS_OPTS=$opts cachestore_bind "$CS_DISK_CS" $CS_MNT
+		assert [ "$(cs_stat $CS_MNT objects_live)" = 0 ]
 		log "$c: mkcachestore $opts"
 		nfs_mount "$nfsvers" "$EXP" "$m" nosharecache ;;
 	*) fail "unknown configuration $c" ;;
