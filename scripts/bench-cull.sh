@@ -18,8 +18,11 @@
 # through test_fscache, then for each P in PCTS binds it again with
 # thresholds that make it free P % more of its space, and times that cull.
 # The table gives, per backend, N and P: objects culled, bind time, time to
-# the first eviction, wall time to the run mark, the VM's busy CPU time in
-# that window (and cachefilesd's own), and per culled object.  The time to
+# the first eviction, wall time to the run mark (polled every 100 ms), for
+# cachestore also the kernel's own time for the episode (from its first
+# pick to the run mark, from its "culled N objects in T ms" message), the
+# VM's busy CPU time in that window (and cachefilesd's own), and per culled
+# object.  The time to
 # the first eviction, per cached object, is the part of the cost that grows
 # with the cache (cachefilesd walks the whole tree before it culls); the
 # rest of the wall time, per culled object, the part that grows with what
@@ -70,16 +73,17 @@ echo "Culling, kernel $KVER, objects of $OBJ_KIB KiB (times in ms; per object in
 echo
 awk -F'\t' '
 BEGIN {
-	printf "| backend | cached N | freed | culled | bind | first eviction | wall | busy CPU | daemon CPU | wall/culled | CPU/culled | scan per cached object | per culled object after the first |\n"
-	printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+	printf "| backend | cached N | freed | culled | bind | first eviction | wall | kernel episode | busy CPU | daemon CPU | wall/culled | CPU/culled | scan per cached object | per culled object after the first |\n"
+	printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
 }
 {
 	b = $1; n = $2; p = $3; c = $4
 	# the time to the first eviction is what a cull costs before it
 	# evicts anything (cachefilesd scans the whole tree), per cached
 	# object; what follows, per culled object
-	printf "| %s | %d | %d %% | %d | %d | %d | %d | %d | %s | %s | %s | %.2f | %s |\n",
-		b, n, p, c, $5, $6, $7, $8, (b == "cachefiles" ? $9 : "-"),
+	printf "| %s | %d | %d %% | %d | %d | %d | %d | %s | %d | %s | %s | %s | %.2f | %s |\n",
+		b, n, p, c, $5, $6, $7, (b == "cachestore" && $11 != "" ? $11 : "-"),
+		$8, (b == "cachefiles" ? $9 : "-"),
 		(c ? sprintf("%.0f", $7 * 1000 / c) : "-"),
 		(c ? sprintf("%.0f", $8 * 1000 / c) : "-"),
 		$6 * 1000 / n,

@@ -173,31 +173,47 @@ static int cachestore_dev_discard(void *priv, u64 blk, u64 count)
 				    GFP_NOFS);
 }
 
+static void cachestore_discard_end_io(struct bio *bio)
+{
+	struct completion *done = bio->bi_private;
+
+	bio_put(bio);
+	complete(done);
+}
+
 /*
- * Discard @n freed extents with one wait for them all: their bios are
- * chained under a plug, as blkdev_issue_discard() does for one range.
- * Called without cache->lock (see cachestore_commit()); a discard that
- * fails only leaves the blocks' old contents in place, so errors are
- * ignored, as the synchronous ->discard's are.
+ * Start discarding @n freed extents; @done is completed once they have all
+ * ended (at once if there is nothing to discard).  Their bios are chained
+ * under a plug, as blkdev_issue_discard() does for one range, so the last
+ * one ends after all the others.  Called without cache->lock (see
+ * cachestore_commit()); a discard that fails only leaves the blocks' old
+ * contents in place, so errors are ignored, as the synchronous ->discard's
+ * are.
  */
-void cachestore_discard_extents(struct cachestore_cache *cache,
-				const struct csf_ext *ext, u64 n)
+void cachestore_discard_start(struct cachestore_cache *cache,
+			      const struct csf_ext *ext, u64 n,
+			      struct completion *done)
 {
 	const unsigned int shift = CSF_BLOCK_SHIFT - SECTOR_SHIFT;
 	struct bio *bio = NULL;
 	struct blk_plug plug;
 	u64 i;
 
-	if (!READ_ONCE(cache->discard) || !bdev_max_discard_sectors(cache->bdev))
+	if (!READ_ONCE(cache->discard) || !bdev_max_discard_sectors(cache->bdev)) {
+		complete(done);
 		return;
+	}
 	blk_start_plug(&plug);
 	for (i = 0; i < n; i++)
 		if (__blkdev_issue_discard(cache->bdev, ext[i].start << shift,
 					   ext[i].len << shift, GFP_NOFS, &bio))
 			break;
 	if (bio) {
-		submit_bio_wait(bio);
-		bio_put(bio);
+		bio->bi_private = done;
+		bio->bi_end_io = cachestore_discard_end_io;
+		submit_bio(bio);
+	} else {
+		complete(done);
 	}
 	blk_finish_plug(&plug);
 }

@@ -105,6 +105,12 @@ static void cachestore_note_hold(atomic64_t *max_us, ktime_t t0)
 		atomic64_set(max_us, us);
 }
 
+/* Add the time since @t0 to a sum of the stats file (cull_us and on). */
+static void cachestore_note_time(atomic64_t *sum_us, ktime_t t0)
+{
+	atomic64_add(ktime_us_delta(ktime_get(), t0), sum_us);
+}
+
 /*
  * Make everything done so far durable, then release the blocks freed by it
  * once no I/O mapped before the commit is in flight.
@@ -121,7 +127,7 @@ static int cachestore_commit_locked(struct cachestore_cache *cache)
 	struct blk_plug plug;
 	unsigned int era;
 	ktime_t t0;
-	u64 held;
+	u64 held, prev;
 	int ret;
 
 	lockdep_assert_held(&cache->commit_lock);
@@ -130,9 +136,11 @@ static int cachestore_commit_locked(struct cachestore_cache *cache)
 		mutex_unlock(&cache->lock);
 		return -EIO;
 	}
+	t0 = ktime_get();
 	ret = cachestore_reclaim(cache);
 	if (!ret && !cache->withdrawing)
 		ret = cachestore_cull(cache);
+	cachestore_note_time(&cache->stats.cull_us, t0);
 	WRITE_ONCE(cache->cull_more, ret > 0);
 	if (ret > 0)
 		ret = 0;
@@ -148,6 +156,7 @@ static int cachestore_commit_locked(struct cachestore_cache *cache)
 		ret = csf_commit(cache->fs);
 		blk_finish_plug(&plug);
 		cachestore_note_hold(&cache->stats.commit_hold_max_us, t0);
+		cachestore_note_time(&cache->stats.commit_us, t0);
 	}
 	held = csf_frees_held(cache->fs);
 	era = cache->io_era;
@@ -164,30 +173,48 @@ static int cachestore_commit_locked(struct cachestore_cache *cache)
 	atomic64_inc(&cache->stats.commits);
 
 	cachestore_wb_submit(cache);	/* queued writes hold their era */
+	t0 = ktime_get();
 	wait_event(cache->io_wait, !atomic_read(&cache->io_era_count[era]));
+	cachestore_note_time(&cache->stats.drain_us, t0);
 
 	/*
-	 * Discard the freed blocks without cache->lock, all with one wait:
-	 * one synchronous discard per extent under the lock made a cull of
-	 * small objects wait for a device round trip per object, and every
-	 * reader and writer with it.  They stay held (not reusable: the
-	 * allocator skips held extents) until the discards have ended, and
-	 * commit_lock keeps other commits from releasing them meanwhile.
+	 * Discard the freed blocks without cache->lock, and without waiting
+	 * for them here: one synchronous discard per extent under the lock
+	 * made a cull of small objects wait for a device round trip per
+	 * object, and every reader and writer with it; one wait for them all
+	 * still kept the commit worker from culling on meanwhile.  They stay
+	 * held (not reusable: the allocator skips held extents) until their
+	 * discards have ended, when the next commit (or the unbind) lets them
+	 * go (cachestore_discard_end()); commit_lock keeps other commits from
+	 * releasing them meanwhile.  So a discard overlaps the next round of
+	 * culling and its commit.
 	 */
+	prev = cache->discard_n;	/* among the first held */
+	cachestore_discard_end(cache);	/* the previous commit's */
+	if (WARN_ON_ONCE(held < prev))	/* they were held at the snapshot */
+		prev = held;
+	held -= prev;
 	mutex_lock(&cache->lock);
 	t0 = ktime_get();
-	exts = held ? csf_frees_copy(cache->fs, held) : NULL;
-	if (exts) {
-		cachestore_note_hold(&cache->stats.frees_hold_max_us, t0);
-		mutex_unlock(&cache->lock);
-		cachestore_discard_extents(cache, exts, held);
-		csf_vfree(exts);
-		mutex_lock(&cache->lock);
-		t0 = ktime_get();
-		csf_frees_drop(cache->fs, held);
-	} else {
-		/* no memory for the copy: discard under the lock, as before */
-		csf_frees_release(cache->fs, held);
+	if (held && (!READ_ONCE(cache->discard) ||
+		     !bdev_max_discard_sectors(cache->bdev))) {
+		csf_frees_drop(cache->fs, held);	/* nothing to wait for */
+	} else if (held) {
+		exts = csf_frees_copy(cache->fs, held);
+		if (exts) {
+			cache->discard_ext = exts;
+			cache->discard_n = held;
+			reinit_completion(&cache->discard_done);
+			cachestore_note_hold(&cache->stats.frees_hold_max_us, t0);
+			mutex_unlock(&cache->lock);
+			cachestore_discard_start(cache, exts, held,
+						 &cache->discard_done);
+			mutex_lock(&cache->lock);
+			t0 = ktime_get();
+		} else {
+			/* no memory for the copy: discard under the lock */
+			csf_frees_release(cache->fs, held);
+		}
 	}
 	cachestore_note_hold(&cache->stats.frees_hold_max_us, t0);
 	/* Checkpoint when the journal is half full, so commits never stall. */
@@ -197,11 +224,36 @@ static int cachestore_commit_locked(struct cachestore_cache *cache)
 		ret = csf_checkpoint(cache->fs);
 		blk_finish_plug(&plug);
 		cachestore_note_hold(&cache->stats.checkpoint_hold_max_us, t0);
+		cachestore_note_time(&cache->stats.checkpoint_us, t0);
 		if (ret)
 			cachestore_io_error(cache, ret, "journal checkpoint");
 	}
 	mutex_unlock(&cache->lock);
 	return ret;
+}
+
+/*
+ * Wait for the discards a commit started (if any), then let their blocks be
+ * reused.  Called with commit_lock held, without cache->lock.
+ */
+void cachestore_discard_end(struct cachestore_cache *cache)
+{
+	ktime_t t0;
+
+	lockdep_assert_held(&cache->commit_lock);
+	if (!cache->discard_ext)
+		return;
+	t0 = ktime_get();
+	wait_for_completion_io(&cache->discard_done);
+	cachestore_note_time(&cache->stats.discard_us, t0);
+	csf_vfree(cache->discard_ext);
+	cache->discard_ext = NULL;
+	mutex_lock(&cache->lock);
+	t0 = ktime_get();
+	csf_frees_drop(cache->fs, cache->discard_n);
+	cachestore_note_hold(&cache->stats.frees_hold_max_us, t0);
+	mutex_unlock(&cache->lock);
+	cache->discard_n = 0;
 }
 
 int cachestore_commit(struct cachestore_cache *cache)

@@ -33,9 +33,12 @@
  *
  * Culling starts when the cache is bound below the cull mark and as soon as
  * an allocation finds it there (cachestore_space_gate()), not at the next
- * commit interval.  It runs in rounds of CACHESTORE_CULL_ROUND victims, one
- * per commit, back to back until the run mark is reached (the commit worker
- * requeues itself at once after a full round); within a round the cache
+ * commit interval.  It runs in rounds, one per commit, back to back until
+ * the run mark is reached (the commit worker requeues itself at once after
+ * a full round).  A round takes CACHESTORE_CULL_ROUND victims, or fewer when
+ * they have dirtied half of what a transaction may (csf_txn_half_full()):
+ * the larger the journal, the fewer the commits, and the more victims share
+ * the commit of an index bucket or a table block.  Within a round the cache
  * lock is released after every batch, so a reader or writer waits for one
  * batch at most, never for a round.
  */
@@ -43,7 +46,7 @@
 #include "trace.h"
 
 #define CACHESTORE_CULL_BATCH	16
-#define CACHESTORE_CULL_ROUND	256	/* victims per commit interval */
+#define CACHESTORE_CULL_ROUND	1024	/* victims per commit, at most */
 #define CACHESTORE_RECLAIM_BUDGET 256	/* granule runs per step */
 
 /*
@@ -180,13 +183,16 @@ int cachestore_cull(struct cachestore_cache *cache)
 		if (!cachestore_below(cache, &st, true))
 			return 0;
 		cache->culling = true;
+		cache->cull_began = ktime_get();
+		cache->cull_culls = atomic64_read(&cache->stats.culls);
 		pr_info("cachestore %s: culling (%llu of %llu blocks, %u of %u object slots free)\n",
 			cache->tag, st.free_blocks, st.data_blocks,
 			st.max_objects - st.live_objects - st.dying_objects,
 			st.max_objects);
 	}
 
-	while (culled < CACHESTORE_CULL_ROUND) {
+	while (culled < CACHESTORE_CULL_ROUND &&
+	       !csf_txn_half_full(cache->fs)) {
 		/* Reclaim first: dying objects may already free enough. */
 		ret = cachestore_reclaim(cache);
 		if (ret < 0)
@@ -196,6 +202,14 @@ int cachestore_cull(struct cachestore_cache *cache)
 			return ret;
 		if (!cachestore_below(cache, &st, false)) {
 			cache->culling = false;
+			pr_info("cachestore %s: culled %llu objects in %lld ms (%llu of %llu blocks, %u of %u object slots free)\n",
+				cache->tag,
+				atomic64_read(&cache->stats.culls) -
+				cache->cull_culls,
+				ktime_ms_delta(ktime_get(), cache->cull_began),
+				st.free_blocks, st.data_blocks,
+				st.max_objects - st.live_objects -
+				st.dying_objects, st.max_objects);
 			break;
 		}
 		n = csf_cull_pick(cache->fs, CACHESTORE_CULL_BATCH,

@@ -51,6 +51,8 @@ struct cachestore_stats {
 	atomic64_t commit_hold_max_us, checkpoint_hold_max_us;
 	atomic64_t frees_hold_max_us;
 	atomic64_t evictions, promotions;
+	/* where the commit worker's time goes, summed, in microseconds */
+	atomic64_t cull_us, commit_us, drain_us, discard_us, checkpoint_us;
 };
 
 /* Limits of the tunables, for the mount options and sysfs alike. */
@@ -79,6 +81,13 @@ struct cachestore_cache {
 	atomic_t		io_era_count[2];
 	unsigned int		io_era;		/* under lock */
 	wait_queue_head_t	io_wait;
+
+	/* the discards of a commit's freed blocks, in flight (cache.c): the
+	 * first discard_n held extents; under commit_lock
+	 */
+	struct csf_ext		*discard_ext;
+	u64			discard_n;
+	struct completion	discard_done;
 
 	/* metadata writes started by the library (bdev.c), under lock */
 	struct bio		*meta_bio;	/* being built */
@@ -114,6 +123,8 @@ struct cachestore_cache {
 		unsigned int	run, cull, stop;
 	} bmark, fmark;
 	bool			culling;
+	ktime_t			cull_began;	/* this episode's start */
+	u64			cull_culls;	/* stats.culls at its start */
 	bool			cull_more;	/* a full round: go on at once */
 	/* objects released (atomic) and their count when a cull found every
 	 * object in use (under lock): no new walk until the count moves
@@ -214,14 +225,16 @@ extern const struct csf_dev_ops cachestore_dev_ops;
 int cachestore_bdev_rw(struct block_device *bdev, blk_opf_t opf, u64 blk,
 		       u32 count, void *buf);
 int cachestore_meta_wait(struct cachestore_cache *cache);
-void cachestore_discard_extents(struct cachestore_cache *cache,
-				const struct csf_ext *ext, u64 n);
+void cachestore_discard_start(struct cachestore_cache *cache,
+			      const struct csf_ext *ext, u64 n,
+			      struct completion *done);
 
 /* cache.c */
 void cachestore_init_cache(struct cachestore_cache *cache);
 int cachestore_add_cache(struct cachestore_cache *cache);
 void cachestore_withdraw_cache(struct cachestore_cache *cache);
 int cachestore_commit(struct cachestore_cache *cache);
+void cachestore_discard_end(struct cachestore_cache *cache);
 int cachestore_commit_seq(struct cachestore_cache *cache, u64 seq);
 void cachestore_kick_commit(struct cachestore_cache *cache);
 void cachestore_io_error(struct cachestore_cache *cache, int err,

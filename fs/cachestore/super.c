@@ -161,6 +161,7 @@ const char *const cachestore_stat_names[] = {
 	"commit_hold_max_us", "checkpoint_hold_max_us",
 	"frees_hold_max_us",
 	"evictions", "promotions",
+	"cull_us", "commit_us", "drain_us", "discard_us", "checkpoint_us",
 	NULL
 };
 
@@ -298,6 +299,7 @@ static int cachestore_fill_super(struct super_block *sb, struct fs_context *fc)
 	strscpy(cache->tag, ctx->tag, sizeof(cache->tag));
 	mutex_init(&cache->lock);
 	mutex_init(&cache->commit_lock);
+	init_completion(&cache->discard_done);
 	spin_lock_init(&cache->object_list_lock);
 	spin_lock_init(&cache->pool_lock);
 	INIT_LIST_HEAD(&cache->wb_pool);
@@ -476,6 +478,9 @@ static void cachestore_kill_sb(struct super_block *sb)
 			cachestore_withdraw_cache(cache);
 		cachestore_rbuf_drain(cache);
 		cachestore_wb_drain(cache);
+		mutex_lock(&cache->commit_lock);
+		cachestore_discard_end(cache);
+		mutex_unlock(&cache->commit_lock);
 		if (cache->fs)
 			csf_close(cache->fs);
 		/* the library waits for what it starts before it returns */

@@ -39,6 +39,49 @@ UT_TEST(geometry_sizes)
 	UT_ASSERT(g.inline_ents >= 1 && g.leaf_ents >= 20);
 }
 
+/*
+ * The default journal follows mke2fs's for ext4 up to 128 MiB, at each edge
+ * of its table; -J (journal_blocks) overrides it.  Culling commits when its
+ * victims fill a quarter of the journal, so this sets a cull's commits.
+ */
+UT_TEST(geometry_default_journal)
+{
+	static const struct { u64 blocks, journal; } t[] = {
+		{ 2048, 1024 },			/* 8 MiB: 4 MiB */
+		{ 32767, 1024 },		/* below 128 MiB */
+		{ 32768, 4096 },		/* 128 MiB: 16 MiB */
+		{ 194560, 4096 },		/* 760 MiB (bench-cull) */
+		{ 262143, 4096 },
+		{ 262144, 8192 },		/* 1 GiB: 32 MiB */
+		{ 524287, 8192 },
+		{ 524288, 16384 },		/* 2 GiB: 64 MiB */
+		{ 4194303, 16384 },
+		{ 4194304, 32768 },		/* 16 GiB: 128 MiB */
+		{ 1ULL << 28, 32768 },		/* 1 TiB */
+		{ CSF_MAX_BLOCKS, 32768 },
+	};
+	struct csf_format_params p;
+	struct csf_geo g;
+	u32 i;
+
+	for (i = 0; i < ARRAY_SIZE(t); i++) {
+		memset(&p, 0, sizeof(p));
+		p.nblocks = t[i].blocks;
+		p.expected_objects = t[i].blocks <= 4096 ? 64 : 0;
+		UT_ASSERT_EQ(csf_geometry(&p, &g), 0);
+		UT_ASSERT_MSG(g.journal_len == t[i].journal,
+			      "%llu blocks: journal %llu, want %llu",
+			      (unsigned long long)t[i].blocks,
+			      (unsigned long long)g.journal_len,
+			      (unsigned long long)t[i].journal);
+	}
+	memset(&p, 0, sizeof(p));
+	p.nblocks = 194560;
+	p.journal_blocks = CSF_MIN_JOURNAL;
+	UT_ASSERT_EQ(csf_geometry(&p, &g), 0);
+	UT_ASSERT_EQ(g.journal_len, CSF_MIN_JOURNAL);
+}
+
 UT_TEST(sb_roundtrip)
 {
 	struct csf_format_params p;

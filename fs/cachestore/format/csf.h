@@ -301,6 +301,17 @@ static inline u64 csf_txn_seq(const struct csf_fs *fs)
 	return fs->head_seq;
 }
 
+/*
+ * Has the running transaction dirtied half of the blocks a transaction may
+ * (csf_journal_max_txn())?  A caller that batches many operations into one
+ * transaction (culling) stops there and commits, so that other operations
+ * meanwhile find room and do not have to commit it themselves.
+ */
+static inline bool csf_txn_half_full(const struct csf_fs *fs)
+{
+	return (u64)fs->ntxn * 2 >= fs->max_txn;
+}
+
 int csf_commit(struct csf_fs *fs);
 int csf_checkpoint(struct csf_fs *fs);
 void csf_abort(struct csf_fs *fs);

@@ -17,6 +17,30 @@ static void csf_geo_derive(struct csf_geo *g)
 }
 
 /*
+ * The default journal of a device of @n blocks: mke2fs's default for ext4
+ * (ext2fs_default_journal_size()) capped at 128 MiB, so a cache's journal
+ * is as large as the journal ext4 gives cachefiles on the same device, up
+ * to 16 GiB.  Culling batches as many victims into one transaction as a
+ * quarter of the journal takes, so the journal sets how many commits (and
+ * cache flushes) a cull costs: 1/1024 of the device (the default before)
+ * gave a 760 MiB cache a 4 MiB journal and a cull of 7,000 objects 35
+ * commits.  The cost is space (16 MiB of a 1 GiB cache, 128 MiB from
+ * 16 GiB on) and what a bind may replay: at most half of it.
+ */
+static u64 csf_default_journal(u64 n)
+{
+	if (n < 32768)			/* 128 MiB */
+		return CSF_MIN_JOURNAL;	/* 4 MiB */
+	if (n < 262144)			/* 1 GiB */
+		return 4096;		/* 16 MiB */
+	if (n < 524288)			/* 2 GiB */
+		return 8192;		/* 32 MiB */
+	if (n < 4194304)		/* 16 GiB */
+		return 16384;		/* 64 MiB */
+	return 32768;			/* 128 MiB */
+}
+
+/*
  * csf_geometry - lay out a cache of p->nblocks blocks
  * Order: super, state, journal (2 checkpoint slots + ring), summary,
  * bitmap, volumes, index, object table, data (granule aligned), backup.
@@ -65,12 +89,7 @@ int csf_geometry(const struct csf_format_params *p, struct csf_geo *g)
 
 	g->state_blk = 1;
 	g->journal_start = 2;
-	b = p->journal_blocks;
-	if (!b) {
-		b = n / 1024;
-		b = max_t(u64, b, CSF_MIN_JOURNAL);
-		b = min_t(u64, b, 32768);
-	}
+	b = p->journal_blocks ? p->journal_blocks : csf_default_journal(n);
 	if (b < CSF_MIN_JOURNAL || b > CSF_MAX_JOURNAL)
 		return -EINVAL;
 	g->journal_len = b;
