@@ -7,7 +7,7 @@
 #   NFILES=2000 KERNELS="6.1 6.12" scripts/bench-small.sh
 #   (CONFIGS="nocache cachefiles cachestore", NFSVERS=3, WARM=2: warm
 #   passes per configuration, ALT="-e 65536": mkcachestore options of
-#   the configuration cachestore-alt, PERF=1: profile
+#   the configuration cachestore-alt, added to CONFIGS, PERF=1: profile
 #   each pass with perf in the VM, reports in OUT/KVER/perf.CONFIG.PASS.txt,
 #   figures then include perf's cost; OUT=build/bench-small)
 #
@@ -22,6 +22,10 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 NFILES=${NFILES:-2000}
 CONFIGS=${CONFIGS:-nocache cachefiles cachestore}
+# ALT= is measured as cachestore-alt, whether CONFIGS names it or not
+if [ -n "${ALT:-}" ] && [[ " $CONFIGS " != *" cachestore-alt "* ]]; then
+	CONFIGS+=" cachestore-alt"
+fi
 NFSVERS=${NFSVERS:-3}
 WARM=${WARM:-2}
 # shellcheck disable=SC2086
