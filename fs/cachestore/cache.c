@@ -267,6 +267,23 @@ int cachestore_commit(struct cachestore_cache *cache)
 }
 
 /*
+ * Commit, and wait for the discards of the blocks it freed: afterwards
+ * what statfs counts as free can be allocated (->sync_fs, an eviction by
+ * hand).  The commit worker does not wait: its discards end while it culls
+ * on, and the next commit lets their blocks go.
+ */
+int cachestore_sync(struct cachestore_cache *cache)
+{
+	int ret;
+
+	mutex_lock(&cache->commit_lock);
+	ret = cachestore_commit_locked(cache);
+	cachestore_discard_end(cache);
+	mutex_unlock(&cache->commit_lock);
+	return ret;
+}
+
+/*
  * Make durable a change made in transaction @seq (csf_txn_seq() under
  * cache->lock when it was made).  Callers that wait for a commit together
  * share one: whoever gets the commit lock after a commit that took @seq

@@ -110,7 +110,7 @@ long cachestore_evict(struct cachestore_cache *cache, u32 vid)
 				cache->tag, evicted, evicted == 1 ? "" : "s");
 		/* durable now; reclaim of what is left goes on at commits */
 		if (!ret)
-			ret = cachestore_commit(cache);
+			ret = cachestore_sync(cache);
 		cachestore_kick_commit(cache);
 	}
 	return ret ? ret : evicted;

@@ -234,6 +234,7 @@ void cachestore_init_cache(struct cachestore_cache *cache);
 int cachestore_add_cache(struct cachestore_cache *cache);
 void cachestore_withdraw_cache(struct cachestore_cache *cache);
 int cachestore_commit(struct cachestore_cache *cache);
+int cachestore_sync(struct cachestore_cache *cache);
 void cachestore_discard_end(struct cachestore_cache *cache);
 int cachestore_commit_seq(struct cachestore_cache *cache, u64 seq);
 void cachestore_kick_commit(struct cachestore_cache *cache);

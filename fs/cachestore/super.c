@@ -238,7 +238,7 @@ static int cachestore_sync_fs(struct super_block *sb, int wait)
 
 	if (!wait || !cache->cache)
 		return 0;
-	return cachestore_commit(cache);
+	return cachestore_sync(cache);
 }
 
 /*
