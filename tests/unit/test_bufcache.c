@@ -268,3 +268,61 @@ UT_TEST(cull_walk_reads_records_ahead_1t)
 {
 	walk_reads_ahead(big_dev(256ULL << 20, 1000000));
 }
+
+/*
+ * A checkpoint writes the committed blocks home in block order, so that
+ * the kernel's device layer joins runs of consecutive blocks into one bio:
+ * creates and deletes dirty index buckets (by key hash), table blocks,
+ * bitmap and summary blocks in no particular order.
+ */
+static u64 order_blk[4096];
+static u32 order_n;
+static const struct csf_dev_ops *order_ops;
+
+static int order_write_start(void *priv, u64 blk, u32 count, const void *buf)
+{
+	if (order_n < ARRAY_SIZE(order_blk))
+		order_blk[order_n++] = blk;
+	return order_ops->write_start(priv, blk, count, buf);
+}
+
+UT_TEST(checkpoint_writes_home_in_block_order)
+{
+	struct csf_memdev *m = t_mkdev(1 << 16, false);
+	struct csf_fs *fs = t_open(m);
+	struct csf_dev_ops ops;
+	u32 vid = t_vol(fs, "v"), id, gen, i, bad = 0;
+	char key[16];
+
+	UT_ASSERT_EQ(csf_checkpoint(fs), 0);
+	for (i = 0; i < 2000; i++) {
+		snprintf(key, sizeof(key), "o%u", i * 7919);
+		UT_ASSERT_EQ(csf_obj_create(fs, vid, key, (u32)strlen(key),
+					    NULL, 0, 65536, i, &id, &gen), 0);
+		if (i % 3 == 0)
+			UT_ASSERT_EQ(csf_obj_delete(fs, id, gen), 0);
+	}
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	UT_ASSERT_MSG(fs->nckpt > 100, "nckpt %u maxbufs %u ckpts %llu", fs->nckpt, fs->maxbufs, (unsigned long long)fs->stats.checkpoints);
+
+	order_ops = fs->dev.ops;
+	UT_ASSERT(order_ops->write_start);
+	ops = *order_ops;
+	ops.write_start = order_write_start;
+	fs->dev.ops = &ops;
+	order_n = 0;
+	UT_ASSERT_EQ(csf_checkpoint(fs), 0);
+	fs->dev.ops = order_ops;
+	UT_ASSERT(order_n > 100);
+	for (i = 1; i < order_n; i++)
+		if (order_blk[i] <= order_blk[i - 1])
+			bad++;
+	UT_ASSERT_MSG(bad == 0, "%u of %u home writes out of block order", bad,
+		      order_n);
+	t_check_clean(fs);
+	csf_close(fs);
+	fs = t_open(m);
+	t_check_clean(fs);
+	csf_close(fs);
+	csf_memdev_free(m);
+}

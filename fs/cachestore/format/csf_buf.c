@@ -411,12 +411,84 @@ void csf_buf_committed(struct csf_fs *fs)
 	}
 }
 
-/* Write the committed buffers home (no running transaction). */
+/*
+ * Merge two runs sorted by block number, linked through ->next only; returns
+ * the head of the merged run.
+ */
+static struct csf_list *csf_ckpt_merge(struct csf_list *a, struct csf_list *b)
+{
+	struct csf_list head, *t = &head;
+
+	while (a && b) {
+		if (csf_entry(a, struct csf_buf, lru)->blkno <=
+		    csf_entry(b, struct csf_buf, lru)->blkno) {
+			t->next = a;
+			a = a->next;
+		} else {
+			t->next = b;
+			b = b->next;
+		}
+		t = t->next;
+	}
+	t->next = a ? a : b;
+	return head.next;
+}
+
+/*
+ * csf_ckpt_sort - order fs->ckpt by home block, so that a checkpoint writes
+ * consecutive blocks one after another and the device layer can join them
+ * (the kernel's bdev.c builds one bio from a run of consecutive blocks).
+ * A bottom-up merge sort: O(n log n), no allocation, stable.
+ */
+static void csf_ckpt_sort(struct csf_fs *fs)
+{
+	struct csf_list *part[32] = { NULL }, *list, *l, *prev;
+	u32 i, max = 0;
+
+	if (fs->nckpt < 2)
+		return;
+	fs->ckpt.prev->next = NULL;
+	list = fs->ckpt.next;
+	while (list) {
+		struct csf_list *cur = list;
+
+		list = list->next;
+		cur->next = NULL;
+		for (i = 0; part[i] && i < ARRAY_SIZE(part) - 1; i++) {
+			cur = csf_ckpt_merge(part[i], cur);
+			part[i] = NULL;
+		}
+		if (part[i])	/* the last slot holds any number */
+			cur = csf_ckpt_merge(part[i], cur);
+		part[i] = cur;
+		if (i > max)
+			max = i;
+	}
+	list = NULL;
+	for (i = 0; i <= max; i++)
+		if (part[i])
+			list = list ? csf_ckpt_merge(part[i], list) : part[i];
+	/* relink ->prev and close the ring through the list head */
+	prev = &fs->ckpt;
+	for (l = list; l; l = l->next) {
+		prev->next = l;
+		l->prev = prev;
+		prev = l;
+	}
+	prev->next = &fs->ckpt;
+	fs->ckpt.prev = prev;
+}
+
+/*
+ * Write the committed buffers home (no running transaction), in block
+ * order.
+ */
 int csf_buf_write_home(struct csf_fs *fs, u64 seq)
 {
 	struct csf_list *l;
 	int ret;
 
+	csf_ckpt_sort(fs);
 	for (l = fs->ckpt.next; l != &fs->ckpt; l = l->next) {
 		struct csf_buf *b = csf_entry(l, struct csf_buf, lru);
 
