@@ -450,6 +450,9 @@ void cachestore_withdraw_cache(struct cachestore_cache *cache)
 	wait_event(cache->io_wait, !atomic_read(&cache->wb_inflight));
 	cancel_delayed_work_sync(&cache->commit_work);
 	flush_workqueue(cache->wq);
+	mutex_lock(&cache->lock);
+	cachestore_recent_flush(cache);
+	mutex_unlock(&cache->lock);
 	if (!cachestore_commit(cache)) {
 		mutex_lock(&cache->lock);
 		if (csf_checkpoint(cache->fs))

@@ -10,11 +10,20 @@
  * or the creation of an object: ENOBUFS to the netfs, counted in fscache's
  * NoSpace line) while culling makes room.  The meanings and defaults are
  * cachefilesd's.
- * Recency is use: lookups, reads and writes move an object to the tail of
- * its LRU list, once per epoch (64 s by default: mkcachestore -e).
+ * Recency is use: lookups, reads and writes note the time of an object's
+ * last use in memory (cache->recent), not on disk, so that a warm pass over
+ * cached files journals nothing.  The LRU lists hold each object where it
+ * was last placed; a cull that meets an object used since then gives it a
+ * second chance, as CLOCK does: it moves to the tail of its list with the
+ * time of that use, and is no victim.  So only the objects a cull meets
+ * cost a journalled move, once per use.  When the cache is withdrawn, the
+ * uses not applied yet go to the lists, oldest first
+ * (cachestore_recent_flush()); a crash loses them, which costs only the
+ * order of culling.
  * Scan resistance (format feature PROBATION): a new object starts on the
- * probation list and moves to the protected list the first time the cache
- * serves a read from it.  Victims come from probation; from the protected
+ * probation list and moves to the protected list once the cache has served
+ * a read from it (applied as above: when a cull meets it on probation, or
+ * at withdrawal).  Victims come from probation; from the protected
  * list only when probation is empty, or gives none and the protected list
  * holds more than its share of the data space or of the object slots
  * (protect=, default 75 %).
@@ -42,6 +51,7 @@
  * lock is released after every batch, so a reader or writer waits for one
  * batch at most, never for a round.
  */
+#include <linux/sort.h>
 #include "internal.h"
 #include "trace.h"
 
@@ -114,42 +124,148 @@ bool cachestore_space_gate(struct cachestore_cache *cache, bool slots)
 		       cachestore_blocks_below(&st, cache->bmark.stop);
 }
 
+#define CACHESTORE_RECENT_READ	BIT(31)		/* in cache->recent */
+#define CACHESTORE_RECENT_SECS	(CACHESTORE_RECENT_READ - 1)
+
+void cachestore_recent_init(struct cachestore_cache *cache)
+{
+	xa_init(&cache->recent);
+	cache->recent_n = 0;
+	cache->recent_mono = ktime_get_seconds();
+	cache->recent_real = cachestore_now();
+}
+
+/* The wall-clock time of a use noted as @v in cache->recent. */
+static u64 cachestore_recent_stamp(struct cachestore_cache *cache,
+				   unsigned long v)
+{
+	return cache->recent_real + (v & CACHESTORE_RECENT_SECS) - 1;
+}
+
+/*
+ * Note a use of object @objid now, in memory only (@read: the cache served
+ * a read from it); called with cache->lock held.  If the entry cannot be
+ * allocated the use is not noted: the LRU position is a hint.
+ */
+void cachestore_note_recent(struct cachestore_cache *cache, u32 objid,
+			    bool read)
+{
+	time64_t secs = ktime_get_seconds() - cache->recent_mono;
+	unsigned long v, old;
+	void *e;
+
+	lockdep_assert_held(&cache->lock);
+	v = clamp_t(time64_t, secs, 0, CACHESTORE_RECENT_SECS - 1) + 1;
+	e = xa_load(&cache->recent, objid);
+	old = e ? xa_to_value(e) : 0;
+	v |= (old & CACHESTORE_RECENT_READ) |
+	     (read ? CACHESTORE_RECENT_READ : 0);
+	if (v == old)
+		return;
+	e = xa_store(&cache->recent, objid, xa_mk_value(v),
+		     GFP_NOWAIT | __GFP_NOWARN);
+	if (!e)
+		cache->recent_n++;
+}
+
+/* Drop what is noted of slot @objid (a new object there); cache->lock. */
+void cachestore_forget_recent(struct cachestore_cache *cache, u32 objid)
+{
+	lockdep_assert_held(&cache->lock);
+	if (xa_erase(&cache->recent, objid))
+		cache->recent_n--;
+}
+
+/* struct csf_cull_walk's used(): take the note of @objid, if any. */
+static int cachestore_cull_used(void *priv, u32 objid, u64 *stamp)
+{
+	struct cachestore_cache *cache = priv;
+	void *e = xa_erase(&cache->recent, objid);
+	unsigned long v;
+
+	if (!e)
+		return CSF_USED_NOT;
+	cache->recent_n--;
+	v = xa_to_value(e);
+	*stamp = cachestore_recent_stamp(cache, v);
+	return v & CACHESTORE_RECENT_READ ? CSF_USED_READ : CSF_USED;
+}
+
+struct cachestore_recent_ent {
+	u32 v, id;
+};
+
+static int cachestore_recent_cmp(const void *a, const void *b)
+{
+	const struct cachestore_recent_ent *x = a, *y = b;
+	u32 sx = x->v & CACHESTORE_RECENT_SECS, sy = y->v & CACHESTORE_RECENT_SECS;
+
+	if (sx != sy)
+		return sx < sy ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * Called with cache->lock held when the cache is withdrawn, before the last
+ * commit: apply every use noted in memory to the LRU lists, oldest first,
+ * so that the order of culling survives an unbind.  Its cost follows the
+ * objects used since a cull last met them.
+ */
+void cachestore_recent_flush(struct cachestore_cache *cache)
+{
+	struct cachestore_recent_ent *a;
+	unsigned long i, n = 0, idx;
+	u64 promoted = 0;
+	void *e;
+	int ret = 0;
+
+	lockdep_assert_held(&cache->lock);
+	a = cache->recent_n && !cache->dead ?
+	    kvmalloc_array(cache->recent_n, sizeof(*a), GFP_KERNEL) : NULL;
+	if (a) {
+		xa_for_each(&cache->recent, idx, e) {
+			if (n == cache->recent_n)
+				break;
+			a[n].id = idx;
+			a[n++].v = xa_to_value(e);
+		}
+	} else if (cache->recent_n && !cache->dead) {
+		pr_warn("cachestore %s: no memory to note %lu objects' last use\n",
+			cache->tag, cache->recent_n);
+	}
+	xa_destroy(&cache->recent);
+	cache->recent_n = 0;
+	if (!a)
+		return;
+	sort(a, n, sizeof(*a), cachestore_recent_cmp, NULL);
+	for (i = 0; i < n && !cache->dead; i++) {
+		ret = csf_obj_requeue(cache->fs, a[i].id,
+				      cachestore_recent_stamp(cache, a[i].v),
+				      a[i].v & CACHESTORE_RECENT_READ);
+		if (ret < 0)
+			break;
+		promoted += ret;
+		if (!(i & 255))
+			cond_resched();
+	}
+	kvfree(a);
+	atomic64_add(promoted, &cache->stats.promotions);
+	if (ret < 0)
+		cachestore_meta_error(cache, ret, "noting objects' last use");
+}
+
 /*
  * Called with cache->lock held by every read (@hit) and write the cache
  * serves, so that recency means use, not only lookup: a file kept open and
- * read for hours is not the first victim once it is closed.  An object
- * moves to the tail of its list once per epoch at most (the stamp in
- * memory says when it last did; csf_obj_touch() journals only on an epoch
- * change); the first read served from an object on probation promotes it.
+ * read for hours is not the first victim once it is closed.  Noted in
+ * memory (see the top of this file).
  */
 void cachestore_note_use(struct cachestore_cache *cache,
 			 struct cachestore_object *object, bool hit)
 {
-	unsigned int shift = cache->fs->geo.epoch_shift;
-	u64 now = cachestore_now();
-	bool promote = hit && object->probation;
-	int ret;
-
 	lockdep_assert_held(&cache->lock);
-	if (!object->objid || cache->dead ||
-	    (!promote && (now >> shift) == (object->stamp >> shift)))
-		return;
-	object->stamp = now;
-	if (promote) {
-		/* a read from the cache: off probation, once */
-		object->probation = false;
-		ret = csf_obj_promote(cache->fs, object->objid, object->gen,
-				      now);
-		if (ret == 1) {
-			atomic64_inc(&cache->stats.promotions);
-			ret = 0;
-		}
-	} else {
-		ret = csf_obj_touch(cache->fs, object->objid, object->gen,
-				    now);
-	}
-	if (ret != -ENOSPC && ret != -ESTALE)	/* the position is a hint */
-		cachestore_meta_error(cache, ret, "noting an access");
+	if (object->objid && !cache->dead)
+		cachestore_note_recent(cache, object->objid, hit);
 }
 
 /*
@@ -161,10 +277,10 @@ void cachestore_note_use(struct cachestore_cache *cache,
  */
 int cachestore_cull(struct cachestore_cache *cache)
 {
-	u32 ids[CACHESTORE_CULL_BATCH], culled = 0;
-	struct csf_cull_walk walk = { 0 };
+	u32 ids[CACHESTORE_CULL_BATCH], culled = 0, promoted;
+	struct csf_cull_walk walk = { .used = cachestore_cull_used };
+	u64 moved_total = 0, aged_total = 0;
 	int ret, n, i, releases;
-	u64 moved_total = 0;
 	struct csf_statfs st;
 
 	lockdep_assert_held(&cache->lock);
@@ -212,19 +328,27 @@ int cachestore_cull(struct cachestore_cache *cache)
 				st.dying_objects, st.max_objects);
 			break;
 		}
+		promoted = walk.promoted;
 		n = csf_cull_pick(cache->fs, CACHESTORE_CULL_BATCH,
 				  cachestore_cull_skip, cache, cachestore_now(),
 				  ids, &walk);
 		if (n < 0)
 			return cachestore_meta_fatal(cache, n, "cull pick");
-		moved_total += walk.moved;
-		if (!n && (walk.moved < CSF_CULL_MOVES_MAX ||
-			   moved_total >= st.live_objects)) {
+		atomic64_add(walk.promoted - promoted,
+			     &cache->stats.promotions);
+		/* in use (busy), or used since placed (aged: second chance) */
+		moved_total += walk.moved - walk.aged;
+		aged_total += walk.aged;
+		if (!n && !walk.aged && (walk.moved < CSF_CULL_MOVES_MAX ||
+					 moved_total >= st.live_objects)) {
 			/* everything is in use: no walk until a release */
 			cache->cull_all_busy = true;
 			cache->cull_busy_at = releases;
 			return 0;
 		}
+		/* used again as fast as they age: at the next interval */
+		if (!n && aged_total > 2 * (u64)st.live_objects)
+			return 0;
 		/* their index buckets, read together rather than one by one */
 		csf_obj_prefetch(cache->fs, ids, n);
 		for (i = 0; i < n; i++) {
@@ -243,6 +367,7 @@ int cachestore_cull(struct cachestore_cache *cache)
 			if (ret)
 				return cachestore_meta_fatal(cache, ret,
 							     "culling an object");
+			cachestore_forget_recent(cache, ids[i]);
 			culled++;
 			trace_cachestore_cull(ids[i], info->gen, st.free_blocks);
 			atomic64_inc(&cache->stats.culls);

@@ -78,7 +78,6 @@ static bool cachestore_lookup_cookie(struct fscache_cookie *cookie)
 	object->volume = volume;
 	object->cookie = cookie;
 	INIT_LIST_HEAD(&object->cache_link);
-	object->stamp = cachestore_now();
 	spin_lock_init(&object->lock);
 
 	atomic64_inc(&cache->stats.lookups);
@@ -90,12 +89,7 @@ static bool cachestore_lookup_cookie(struct fscache_cookie *cookie)
 		ret = csf_obj_get(cache->fs, objid, info);
 		if (!ret && cachestore_coherent(cookie, info)) {
 			found = true;
-			ret = cachestore_meta_error(cache,
-						    csf_obj_touch(cache->fs, objid, gen,
-								  object->stamp),
-						    "noting an access");
-			if (ret == -ENOSPC)
-				ret = 0;	/* the LRU position is a hint */
+			cachestore_note_recent(cache, objid, false);
 		} else if (!ret) {
 			/* Stale: a new generation replaces the old content. */
 			stale = true;
@@ -110,10 +104,13 @@ static bool cachestore_lookup_cookie(struct fscache_cookie *cookie)
 		ret = csf_obj_create(cache->fs, volume->vid,
 				     fscache_get_key(cookie), cookie->key_len,
 				     fscache_get_aux(cookie), cookie->aux_len,
-				     cookie->object_size, object->stamp,
+				     cookie->object_size, cachestore_now(),
 				     &objid, &gen);
-		if (!ret)
+		if (!ret) {
+			/* placed at its list's tail now: nothing to note */
+			cachestore_forget_recent(cache, objid);
 			atomic64_inc(&cache->stats.creates);
+		}
 	}
 	if (ret && !cache->dead)
 		cachestore_meta_error(cache, ret, "looking up an object");
@@ -122,9 +119,6 @@ static bool cachestore_lookup_cookie(struct fscache_cookie *cookie)
 		object->gen = gen;
 		object->disk_size = found ? info->size : cookie->object_size;
 		cachestore_note_fresh(object, !found);
-		object->probation = found || stale ? info->probation :
-				    !!(cache->fs->geo.incompat &
-				       CSF_FEATURE_INCOMPAT_PROBATION);
 		/* In use from now on: culling skips it. */
 		ret = xa_err(xa_store(&cache->live, objid, object, GFP_NOFS));
 	}

@@ -118,6 +118,13 @@ struct cachestore_cache {
 
 	/* culling (cull.c), under lock */
 	struct xarray		live;		/* objid -> object in use */
+	/* uses noted in memory, not yet on the LRU lists: objid -> value
+	 * (seconds since recent_mono + 1, CACHESTORE_RECENT_READ)
+	 */
+	struct xarray		recent;
+	unsigned long		recent_n;	/* entries in it */
+	time64_t		recent_mono;	/* ktime_get_seconds() at bind */
+	time64_t		recent_real;	/* the same, wall clock */
 	/* marks, in % free: blocks (b) and object slots (f), as cachefilesd's */
 	struct cachestore_marks {
 		unsigned int	run, cull, stop;
@@ -160,10 +167,8 @@ struct cachestore_object {
 	u32			objid;		/* under cache->lock */
 	u32			gen;		/* under cache->lock */
 	u64			disk_size;	/* size on disk, under cache->lock */
-	u64			stamp;		/* last access noted, seconds */
 	bool			dirty_durable;	/* mark in place (cache->lock) */
 	bool			fresh;		/* generation new since lookup */
-	bool			probation;	/* on probation (cache->lock) */
 	u64			present_seq;	/* txn of its first page, or 0 */
 	spinlock_t		lock;		/* guards rbuf */
 	struct cachestore_rbuf	*rbuf;		/* granule read buffer */
@@ -252,6 +257,11 @@ u64 cachestore_now(void);
 int cachestore_check_marks(const struct cachestore_marks *m, char kind);
 void cachestore_note_use(struct cachestore_cache *cache,
 			 struct cachestore_object *object, bool hit);
+void cachestore_recent_init(struct cachestore_cache *cache);
+void cachestore_note_recent(struct cachestore_cache *cache, u32 objid,
+			    bool read);
+void cachestore_forget_recent(struct cachestore_cache *cache, u32 objid);
+void cachestore_recent_flush(struct cachestore_cache *cache);
 bool cachestore_space_gate(struct cachestore_cache *cache, bool slots);
 int cachestore_cull(struct cachestore_cache *cache);
 int cachestore_reclaim(struct cachestore_cache *cache);

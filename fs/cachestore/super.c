@@ -295,6 +295,7 @@ static int cachestore_fill_super(struct super_block *sb, struct fs_context *fc)
 	cache->max_rbufs = ctx->rbufs >= 0 ? ctx->rbufs : 64;
 	cache->max_wb_pages = 1024;
 	xa_init(&cache->live);
+	cachestore_recent_init(cache);
 	cache->discard = ctx->discard != 0;
 	strscpy(cache->tag, ctx->tag, sizeof(cache->tag));
 	mutex_init(&cache->lock);
@@ -497,6 +498,7 @@ static void cachestore_kill_sb(struct super_block *sb)
 	kill_block_super(sb);
 	if (cache) {
 		xa_destroy(&cache->live);
+		xa_destroy(&cache->recent);
 		xa_destroy(&cache->wb_busy);
 	}
 	kfree(cache);

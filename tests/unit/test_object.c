@@ -632,6 +632,172 @@ UT_TEST(cull_pick_requeues_objects_in_use)
 	free(inuse);
 }
 
+/*
+ * Recency kept in memory (struct csf_cull_walk's used()): a pick gives an
+ * object used since it was placed a second chance, moving it to the tail
+ * of its list with the time of that use, and off probation if it was read
+ * from the cache, instead of taking it; the note is consumed, so the next
+ * pass takes it if it was not used again.  csf_obj_requeue() applies such
+ * a note outside a cull (at unbind).
+ */
+struct used_notes {
+	u32 id[8];
+	int use[8];
+	u32 n, calls, busy;
+};
+
+static bool busy_note(void *priv, u32 objid)
+{
+	return objid == ((struct used_notes *)priv)->busy;
+}
+
+static int used_note(void *priv, u32 objid, u64 *stamp)
+{
+	struct used_notes *u = priv;
+	u32 i;
+
+	u->calls++;
+	for (i = 0; i < u->n; i++) {
+		if (u->id[i] == objid && u->use[i]) {
+			int use = u->use[i];
+
+			u->use[i] = CSF_USED_NOT;
+			*stamp = 7000 + objid;
+			return use;
+		}
+	}
+	return CSF_USED_NOT;
+}
+
+UT_TEST(cull_pick_second_chance_for_used_objects)
+{
+	struct csf_memdev *m = t_mkdev(1 << 15, false);
+	struct csf_fs *fs = t_open(m);
+	u32 vid = t_vol(fs, "v"), out[8];
+	struct used_notes u = { .n = 3 };
+	struct csf_cull_walk w = { .used = used_note };
+	struct csf_obj_info info;
+	struct tobj o[5];
+	char key[16];
+	int n, i;
+
+	UT_ASSERT(fs->geo.incompat & CSF_FEATURE_INCOMPAT_PROBATION);
+	for (i = 0; i < 5; i++) {
+		snprintf(key, sizeof(key), "o%d", i);
+		o[i] = mkobj(fs, vid, key, 4096);
+	}
+	/* o0 used, o1 read from the cache, o2 used, o3 and o4 not */
+	u.id[0] = o[0].id;
+	u.use[0] = CSF_USED;
+	u.id[1] = o[1].id;
+	u.use[1] = CSF_USED_READ;
+	u.id[2] = o[2].id;
+	u.use[2] = CSF_USED;
+	n = csf_cull_pick(fs, 2, NULL, &u, 0, out, &w);
+	UT_ASSERT_EQ(n, 2);
+	UT_ASSERT(out[0] == o[3].id && out[1] == o[4].id);
+	UT_ASSERT_EQ(w.aged, 3);
+	UT_ASSERT_EQ(w.moved, 3);
+	UT_ASSERT_EQ(w.promoted, 1);
+	/* o1 promoted with the time of its read; o0 at its list's tail */
+	UT_ASSERT_EQ(csf_obj_get(fs, o[1].id, &info), 0);
+	UT_ASSERT(!info.probation);
+	UT_ASSERT_EQ(info.atime, 7000 + o[1].id);
+	UT_ASSERT_EQ(csf_obj_get(fs, o[0].id, &info), 0);
+	UT_ASSERT(info.probation);
+	UT_ASSERT_EQ(info.atime, 7000 + o[0].id);
+	/* the notes are consumed: probation is now o3, o4, o0, o2 */
+	n = csf_cull_pick(fs, 8, NULL, &u, 0, out, &w);
+	UT_ASSERT_EQ(n, 4);
+	UT_ASSERT(out[0] == o[3].id && out[1] == o[4].id &&
+		  out[2] == o[0].id && out[3] == o[2].id);
+	UT_ASSERT_EQ(w.aged, 0);
+	/* (nothing was deleted) o3, o0 and o2 used: o4 alone is taken, and
+	 * the walk stops when it comes back to o3, the first it moved; the
+	 * next call takes the rest in that order
+	 */
+	for (i = 0; i < 3; i++)
+		u.use[i] = CSF_USED;
+	u.id[1] = o[3].id;
+	n = csf_cull_pick(fs, 8, NULL, &u, 0, out, &w);
+	UT_ASSERT_EQ(n, 1);
+	UT_ASSERT_EQ(out[0], o[4].id);
+	UT_ASSERT_EQ(w.aged, 3);
+	UT_ASSERT_EQ(u.calls, 5 + 4 + 4);
+	n = csf_cull_pick(fs, 8, NULL, &u, 0, out, &w);
+	UT_ASSERT_EQ(n, 4);
+	UT_ASSERT(out[0] == o[4].id && out[1] == o[3].id &&
+		  out[2] == o[0].id && out[3] == o[2].id);
+	UT_ASSERT_EQ(w.aged, 0);
+	/*
+	 * Probation gives no victim only because its one candidate was used:
+	 * the protected list is not walked, even over its share; the next
+	 * call takes the object on probation.
+	 */
+	fs->protect_pct = 0;
+	UT_ASSERT_EQ(csf_obj_delete(fs, o[3].id, o[3].gen), 0);
+	UT_ASSERT_EQ(csf_obj_delete(fs, o[4].id, o[4].gen), 0);
+	UT_ASSERT_EQ(csf_obj_delete(fs, o[0].id, o[0].gen), 0);
+	u.id[0] = o[2].id;
+	u.use[0] = CSF_USED;
+	u.use[1] = u.use[2] = CSF_USED_NOT;
+	n = csf_cull_pick(fs, 8, NULL, &u, 0, out, &w);
+	UT_ASSERT_EQ(n, 0);	/* not o1, protected */
+	UT_ASSERT_EQ(w.aged, 1);
+	n = csf_cull_pick(fs, 8, NULL, &u, 0, out, &w);
+	UT_ASSERT(n >= 1 && out[0] == o[2].id);
+	fs->protect_pct = CSF_PROTECT_PCT_DEF;
+	o[0] = mkobj(fs, vid, "o0", 4096);
+	/*
+	 * An object in use on probation, read from the cache: requeued
+	 * (in use) and promoted at once, as the module promoted at the read
+	 * itself before uses were noted in memory; the one behind it, used
+	 * but not read, is requeued with its own note consumed.
+	 */
+	o[3] = mkobj(fs, vid, "o3", 4096);
+	o[4] = mkobj(fs, vid, "o4", 4096);
+	u.busy = o[3].id;
+	u.id[0] = o[3].id;
+	u.use[0] = CSF_USED_READ;
+	u.id[1] = o[4].id;
+	u.use[1] = CSF_USED;
+	memset(&w, 0, sizeof(w));
+	w.used = used_note;
+	/* probation: o2, o0, o3, o4 */
+	n = csf_cull_pick(fs, 2, busy_note, &u, 8000, out, &w);
+	UT_ASSERT_EQ(n, 2);
+	UT_ASSERT(out[0] == o[2].id && out[1] == o[0].id);
+	n = csf_cull_pick(fs, 8, busy_note, &u, 8000, out, &w);
+	UT_ASSERT_EQ(n, 2);	/* o2, o0 again (not deleted); o4 aged */
+	UT_ASSERT_EQ(w.promoted, 1);
+	UT_ASSERT_EQ(w.aged, 1);
+	UT_ASSERT_EQ(w.moved, 2);
+	UT_ASSERT_EQ(w.prob_seen, 0);
+	UT_ASSERT_EQ(csf_obj_get(fs, o[3].id, &info), 0);
+	UT_ASSERT(!info.probation);
+	UT_ASSERT_EQ(info.atime, 8000);
+	n = csf_cull_pick(fs, 8, busy_note, &u, 8000, out, &w);
+	UT_ASSERT(n == 3 && out[2] == o[4].id);
+	UT_ASSERT_EQ(csf_obj_delete(fs, o[3].id, o[3].gen), 0);
+	UT_ASSERT_EQ(csf_obj_delete(fs, o[4].id, o[4].gen), 0);
+	u.busy = 0;
+	/* csf_obj_requeue(): a live object moves, a read one is promoted,
+	 * a deleted one is left alone
+	 */
+	UT_ASSERT_EQ(csf_obj_requeue(fs, o[0].id, 9000, true), 1);
+	UT_ASSERT_EQ(csf_obj_get(fs, o[0].id, &info), 0);
+	UT_ASSERT(!info.probation);
+	UT_ASSERT_EQ(info.atime, 9000);
+	UT_ASSERT_EQ(csf_obj_requeue(fs, o[0].id, 9001, true), 0);
+	UT_ASSERT_EQ(csf_obj_delete(fs, o[2].id, o[2].gen), 0);
+	UT_ASSERT_EQ(csf_obj_requeue(fs, o[2].id, 9002, false), 0);
+	UT_ASSERT_EQ(csf_obj_requeue(fs, 0, 9002, false), -EINVAL);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	t_check_clean(fs);
+	csf_close(fs);
+	csf_memdev_free(m);
+}
+
 UT_TEST(slot_reuse_bumps_generation)
 {
 	struct csf_memdev *m = t_mkdev(1 << 15, false);

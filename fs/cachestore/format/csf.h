@@ -37,6 +37,7 @@
  *   csf_obj_delete()      remove from index and LRU, reclaim its storage
  *   csf_obj_touch()       note an access (journals only on epoch change)
  *   csf_obj_promote()     a read from the cache: off probation
+ *   csf_obj_requeue()     apply a use noted in memory (by id, any epoch)
  *   csf_obj_map()         page -> device block, allocating on request
  *   csf_obj_query()       is a page present, and how many after it agree
  *   csf_obj_mark_present() pages whose data writes have COMPLETED; the
@@ -376,6 +377,7 @@ int csf_obj_invalidate(struct csf_fs *fs, u32 objid, u32 gen,
 int csf_obj_delete(struct csf_fs *fs, u32 objid, u32 gen);
 int csf_obj_touch(struct csf_fs *fs, u32 objid, u32 gen, u64 stamp);
 int csf_obj_promote(struct csf_fs *fs, u32 objid, u32 gen, u64 stamp);
+int csf_obj_requeue(struct csf_fs *fs, u32 objid, u64 stamp, bool read);
 int csf_obj_set_dirty(struct csf_fs *fs, u32 objid, u32 gen, bool dirty);
 int csf_obj_scan(struct csf_fs *fs, u32 vid, u32 *pos, u32 budget, u32 n,
 		 u32 *out, u32 *gens);
@@ -386,11 +388,23 @@ int csf_obj_query(struct csf_fs *fs, u32 objid, u32 gen, u64 page, u32 max,
 int csf_obj_mark_present(struct csf_fs *fs, u32 objid, u32 gen, u64 page,
 			 u32 npages);
 #define CSF_PROTECT_PCT_DEF	75
-#define CSF_CULL_MOVES_MAX	4096	/* in-use objects requeued per pick */
+#define CSF_CULL_MOVES_MAX	4096	/* objects requeued per pick */
+/* what struct csf_cull_walk's used() says of an object */
+#define CSF_USED_NOT	0	/* not used since it was last placed */
+#define CSF_USED	1	/* used: to the tail of its list */
+#define CSF_USED_READ	2	/* read from the cache: off probation too */
 struct csf_cull_walk {
-	u32 moved;		/* in-use objects requeued by the last call */
+	u32 moved;		/* objects requeued by the last call */
+	u32 aged;		/* of which for use, not in use */
+	u32 promoted;		/* of which off probation (summed) */
 	u32 prob_seen;		/* in-use objects met on probation this round */
 	u64 prob_blocks;	/* the blocks they own */
+	/*
+	 * Optional: was @objid used since it was last placed on its list
+	 * (CSF_USED*), and when (*@stamp)?  Recency noted in memory, applied
+	 * only to the objects a cull meets (see csf_cull_pick()).
+	 */
+	int (*used)(void *priv, u32 objid, u64 *stamp);
 };
 
 void csf_obj_prefetch(struct csf_fs *fs, const u32 *ids, u32 n);

@@ -1179,6 +1179,33 @@ static int csf_obj_access(struct csf_fs *fs, u32 objid, u32 gen, u64 stamp,
 	return csf_lru_requeue(fs, objid, stamp, false);
 }
 
+/*
+ * csf_obj_requeue - apply a use of live object @objid at @stamp that its
+ * user noted in memory rather than on disk: to the tail of its list, and
+ * with @read (the cache served a read from it) off probation.  Whatever its
+ * epoch.  Returns 1 if it was promoted, 0 if it was moved or is no longer
+ * live (deleted since: the note is stale, nothing to do), or -errno.
+ */
+int csf_obj_requeue(struct csf_fs *fs, u32 objid, u64 stamp, bool read)
+{
+	struct csf_obj_rec *r;
+	struct csf_buf *b;
+	bool promote;
+	int ret;
+
+	csf_call_begin(fs);
+	if (!objid || objid >= fs->geo.max_objects)
+		return -EINVAL;
+	ret = csf_rec_get(fs, objid, &b, &r);
+	if (ret)
+		return ret;
+	if (le16_to_cpu(r->flags) != CSF_OBJ_LIVE)
+		return 0;
+	promote = read && csf_on_probation(r);
+	ret = csf_lru_requeue(fs, objid, stamp, promote);
+	return ret ? ret : promote;
+}
+
 /* An access (lookup, write): to the tail of its list, once per epoch. */
 int csf_obj_touch(struct csf_fs *fs, u32 objid, u32 gen, u64 stamp)
 {
@@ -1283,6 +1310,7 @@ struct csf_pick {
 	u32 *out;
 	struct csf_cull_walk *w;
 	u32 n, k, moved, visits, limit;
+	u32 aged_prob;		/* second chances given on probation */
 	bool ended;		/* the walk saw the whole list */
 };
 
@@ -1318,21 +1346,53 @@ static int csf_pick_list(struct csf_fs *fs, struct csf_pick *p, bool prob)
 			return -EUCLEAN;
 		next = le32_to_cpu(r->lru_next);
 		if (!p->skip || !p->skip(p->priv, id)) {
-			p->out[p->k++] = id;
+			u64 stamp = 0;
+			int use = p->w->used ? p->w->used(p->priv, id, &stamp) :
+					       CSF_USED_NOT;
+			bool promote = prob && use == CSF_USED_READ;
+
+			if (use == CSF_USED_NOT) {
+				p->out[p->k++] = id;
+				id = next;
+				continue;
+			}
+			/* used since it was placed: a second chance */
+			ret = csf_lru_requeue(fs, id, stamp, promote);
+			if (ret)
+				return ret;
+			/* a promoted one leaves this list: the walk never
+			 * meets it again
+			 */
+			if (!first && !promote)
+				first = id;
+			p->moved++;
+			p->w->aged++;
+			p->w->promoted += promote;
+			p->aged_prob += prob && !promote;
 			id = next;
 			continue;
+		}
+		if (p->requeue) {
+			/* in use; and if read from the cache, promoted */
+			u64 stamp = 0;
+			bool promote = prob && p->w->used &&
+				p->w->used(p->priv, id, &stamp) == CSF_USED_READ;
+
+			ret = csf_lru_requeue(fs, id, p->requeue, promote);
+			if (ret)
+				return ret;
+			if (!first && !promote)
+				first = id;
+			p->moved++;
+			p->w->promoted += promote;
+			if (promote) {
+				id = next;
+				continue;
+			}
 		}
 		if (prob && p->w->prob_seen < nr_prob) {
 			p->w->prob_seen++;
 			p->w->prob_blocks += le64_to_cpu(r->nr_blocks);
-		}
-		if (p->requeue) {
-			ret = csf_lru_requeue(fs, id, p->requeue, false);
-			if (ret)
-				return ret;
-			if (!first)
-				first = id;
-			p->moved++;
 		}
 		id = next;
 	}
@@ -1385,6 +1445,16 @@ static int csf_protected_over(struct csf_fs *fs, u64 prob_blocks, bool *over)
  * it before the first.  w->moved says how many were moved by this call: a
  * call that found no victim but moved CSF_CULL_MOVES_MAX may find some if
  * called again; one that moved fewer saw every object it may take.
+ * With w->used, an object not in use that its user says was used since it
+ * was placed (recency kept in memory, not journalled at each use) gets a
+ * second chance instead, as in CLOCK: it moves to the tail of its list
+ * with the time of that use, and off probation if the cache served a read
+ * from it (w->promoted).  These count in w->moved and in w->aged: a call
+ * that found no victim but aged some may find victims when called again.
+ * A second chance on probation ends the call there: the protected list is
+ * not walked while probation has objects the next call may take.  An
+ * object in use met on probation that used() says was read from the cache
+ * is promoted as it is requeued (it counts in w->moved, not in w->aged).
  */
 int csf_cull_pick(struct csf_fs *fs, u32 n,
 		  bool (*skip)(void *priv, u32 objid), void *priv, u64 requeue,
@@ -1402,11 +1472,15 @@ int csf_cull_pick(struct csf_fs *fs, u32 n,
 
 	csf_call_begin(fs);
 	p.w->moved = 0;
+	p.w->aged = 0;
 	ret = csf_state_get(fs, &sb, &st, false);
 	if (!ret && st->nr_prob) {
 		ret = csf_pick_list(fs, &p, true);
-		if (!ret && (p.k || !p.ended))
-			goto out;	/* victims, or not every object seen */
+		/* victims, or not every object seen, or some given a second
+		 * chance there: the next call may take them
+		 */
+		if (!ret && (p.k || !p.ended || p.aged_prob))
+			goto out;
 		if (!ret)
 			ret = csf_protected_over(fs, p.w->prob_blocks, &over);
 	}

@@ -50,7 +50,7 @@ for i in $(seq 120); do
 done
 live=$(cs_stat "$MNT" objects_live) culls=$(cs_stat "$MNT" culls)
 log "after $(( $(date +%s) - t0 )) s: $culls culled, $live objects live of $slots"
-[ "$culls" -gt 0 ] || fail "nothing culled: culling is stuck behind $held objects in use"
+[ "$culls" -gt 0 ] || { cat "$MNT/stats"; dmesg | grep cachestore | tail -5; fail "nothing culled: culling is stuck behind $held objects in use"; }
 [ $(( (slots - live) * 100 )) -ge $((slots * 10)) ] || fail "$live of $slots slots used: frun (10 %) not reached"
 [ "$live" -ge "$held" ] || fail "$live objects live: objects in use were culled"
 

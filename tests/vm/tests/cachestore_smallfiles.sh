@@ -6,13 +6,14 @@
 # mkcachestore's default object table (one expected object per 64 KiB: some
 # 20,000 on 1 GiB), which must hold a small-file working set as it is.
 # Under TCG plain NFS alone takes 10-20 ms a file, so each pass runs 4
-# checkers.  A second warm pass writes no metadata block: the first
-# promoted every object off probation, and giving back an object's
-# unchanged aux data and size at relinquish journals nothing (the LRU epoch
-# is made 18 hours long, so that no epoch passes between two lookups).
+# checkers.  Warm passes write no metadata block: lookups and reads note
+# their use in memory (the LRU lists change only when a cull meets an
+# object, or at unbind), and giving back an object's unchanged aux data and
+# size at relinquish journals nothing.  At unbind the reads noted go to
+# disk: bound again, the cache has every object off probation.
 . "$CS_REPO/tests/vm/lib.sh"
 
-CS_MKFS_OPTS="-e 65536" cachestore_bind "$CS_DISK_CACHE" /mnt/cache
+cachestore_bind "$CS_DISK_CACHE" /mnt/cache
 assert [ "$(cs_stat /mnt/cache objects_max)" -ge 10000 ]
 nfs_server /srv/export
 S=/srv/export M=/mnt/nfs
@@ -46,19 +47,28 @@ check_all() {
 	[ $bad = 0 ] || fail "some files read wrong"
 }
 cold_read $M "$n" check_all
-log "cache: $(cs_stat /mnt/cache objects_live) objects"
-warm_read $M "$n" check_all
 netfs_settle
+drop_caches		# the cold pass's cookies relinquished
+sync -f /mnt/cache	# and its last commit made
+log "cache: $(cs_stat /mnt/cache objects_live) objects, $(cs_stat /mnt/cache objects_probation) on probation"
+assert [ "$(cs_stat /mnt/cache objects_probation)" -ge 9000 ]
 mw0=$(cs_stat /mnt/cache meta_writes) cm0=$(cs_stat /mnt/cache commits)
+warm_read $M "$n" check_all
 warm_read $M "$n" check_all
 netfs_settle
 mw=$(($(cs_stat /mnt/cache meta_writes) - mw0))
-log "second warm pass: metadata blocks written +$mw, commits +$(($(cs_stat /mnt/cache commits) - cm0))"
-[ "$mw" -eq 0 ] || fail "a second warm pass wrote $mw metadata blocks"
+log "two warm passes: metadata blocks written +$mw, commits +$(($(cs_stat /mnt/cache commits) - cm0))"
+[ "$mw" -eq 0 ] || fail "two warm passes wrote $mw metadata blocks"
 cat /mnt/cache/stats
 grep -E '^(IO|Cookies|Acquire|Relinqs)' /proc/fs/fscache/stats
 umount $M
 cachestore_unbind /mnt/cache
 cs_fsck "$CS_DISK_CACHE"
+# the reads noted in memory reached the LRU lists at unbind
+cachestore_bind "$CS_DISK_CACHE" /mnt/cache
+p=$(cs_stat /mnt/cache objects_probation) l=$(cs_stat /mnt/cache objects_live)
+log "bound again: $p of $l objects on probation"
+[ "$p" -le $((l / 100)) ] || fail "bound again, $p of $l objects are on probation: the reads served warm were not applied at unbind"
+cachestore_unbind /mnt/cache
 kernel_clean
 log ok
