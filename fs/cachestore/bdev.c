@@ -161,11 +161,18 @@ static int cachestore_dev_zero(void *priv, u64 blk, u64 count)
 				    GFP_NOFS, 0);
 }
 
+/* Freed blocks are discarded: the discard option is on and the device can. */
+bool cachestore_discards(struct cachestore_cache *cache)
+{
+	return READ_ONCE(cache->discard) &&
+	       bdev_max_discard_sectors(cache->bdev);
+}
+
 static int cachestore_dev_discard(void *priv, u64 blk, u64 count)
 {
 	struct cachestore_cache *cache = priv;
 
-	if (!READ_ONCE(cache->discard) || !bdev_max_discard_sectors(cache->bdev))
+	if (!cachestore_discards(cache))
 		return 0;
 	return blkdev_issue_discard(cache->bdev,
 				    blk << (CSF_BLOCK_SHIFT - SECTOR_SHIFT),
@@ -199,7 +206,7 @@ void cachestore_discard_start(struct cachestore_cache *cache,
 	struct blk_plug plug;
 	u64 i;
 
-	if (!READ_ONCE(cache->discard) || !bdev_max_discard_sectors(cache->bdev)) {
+	if (!cachestore_discards(cache)) {
 		complete(done);
 		return;
 	}

@@ -196,8 +196,7 @@ static int cachestore_commit_locked(struct cachestore_cache *cache)
 	held -= prev;
 	mutex_lock(&cache->lock);
 	t0 = ktime_get();
-	if (held && (!READ_ONCE(cache->discard) ||
-		     !bdev_max_discard_sectors(cache->bdev))) {
+	if (held && !cachestore_discards(cache)) {
 		csf_frees_drop(cache->fs, held);	/* nothing to wait for */
 	} else if (held) {
 		exts = csf_frees_copy(cache->fs, held);
