@@ -12,7 +12,9 @@
  * cachefilesd's.
  * Recency is use: lookups, reads and writes note the time of an object's
  * last use in memory (cache->recent), not on disk, so that a warm pass over
- * cached files journals nothing.  The LRU lists hold each object where it
+ * cached files journals nothing; lookups and writes only once an LRU epoch
+ * (64 s by default: mkcachestore -e) has passed since the object was placed
+ * (cachestore_note_use()).  The LRU lists hold each object where it
  * was last placed; a cull that meets an object used since then gives it a
  * second chance, as CLOCK does: it moves to the tail of its list with the
  * time of that use, and is no victim.  So only the objects a cull meets
@@ -215,6 +217,7 @@ void cachestore_recent_flush(struct cachestore_cache *cache)
 {
 	struct cachestore_recent_ent *a;
 	unsigned long i, n = 0, idx;
+	ktime_t t0 = ktime_get();
 	u64 promoted = 0;
 	void *e;
 	int ret = 0;
@@ -250,22 +253,37 @@ void cachestore_recent_flush(struct cachestore_cache *cache)
 	}
 	kvfree(a);
 	atomic64_add(promoted, &cache->stats.promotions);
-	if (ret < 0)
+	if (ret < 0) {
 		cachestore_meta_error(cache, ret, "noting objects' last use");
+		return;
+	}
+	pr_info("cachestore %s: last use of %lu objects applied to the LRU lists in %lld ms (%llu promoted)\n",
+		cache->tag, n, ktime_ms_delta(ktime_get(), t0), promoted);
 }
 
 /*
- * Called with cache->lock held by every read (@hit) and write the cache
- * serves, so that recency means use, not only lookup: a file kept open and
- * read for hours is not the first victim once it is closed.  Noted in
- * memory (see the top of this file).
+ * Called with cache->lock held at every lookup that finds an object, and by
+ * every read (@hit) and write the cache serves, so that recency means use,
+ * not only lookup: a file kept open and read for hours is not the first
+ * victim once it is closed.  Noted in memory (see the top of this file).
+ * A lookup or a write in the LRU epoch (mkcachestore -e, 64 s by default)
+ * in which the object was placed on its list is not noted: the position
+ * would not change by more than that, and a cache filled by writes would
+ * otherwise have a note, and a move at unbind, for every object it holds.
+ * A read from the cache is always noted: it is what promotes.
  */
 void cachestore_note_use(struct cachestore_cache *cache,
 			 struct cachestore_object *object, bool hit)
 {
+	unsigned int shift = cache->fs->geo.epoch_shift;
+
 	lockdep_assert_held(&cache->lock);
-	if (object->objid && !cache->dead)
-		cachestore_note_recent(cache, object->objid, hit);
+	if (!object->objid || cache->dead)
+		return;
+	if (!hit && object->placed &&
+	    (cachestore_now() >> shift) == (object->placed >> shift))
+		return;
+	cachestore_note_recent(cache, object->objid, hit);
 }
 
 /*

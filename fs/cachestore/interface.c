@@ -89,7 +89,7 @@ static bool cachestore_lookup_cookie(struct fscache_cookie *cookie)
 		ret = csf_obj_get(cache->fs, objid, info);
 		if (!ret && cachestore_coherent(cookie, info)) {
 			found = true;
-			cachestore_note_recent(cache, objid, false);
+			object->placed = info->atime;
 		} else if (!ret) {
 			/* Stale: a new generation replaces the old content. */
 			stale = true;
@@ -101,10 +101,11 @@ static bool cachestore_lookup_cookie(struct fscache_cookie *cookie)
 	} else if (ret == -ENOENT && cachestore_space_gate(cache, true)) {
 		ret = -ENOSPC;	/* below fstop: no new objects while culling */
 	} else if (ret == -ENOENT) {
+		object->placed = cachestore_now();
 		ret = csf_obj_create(cache->fs, volume->vid,
 				     fscache_get_key(cookie), cookie->key_len,
 				     fscache_get_aux(cookie), cookie->aux_len,
-				     cookie->object_size, cachestore_now(),
+				     cookie->object_size, object->placed,
 				     &objid, &gen);
 		if (!ret) {
 			/* placed at its list's tail now: nothing to note */
@@ -119,6 +120,8 @@ static bool cachestore_lookup_cookie(struct fscache_cookie *cookie)
 		object->gen = gen;
 		object->disk_size = found ? info->size : cookie->object_size;
 		cachestore_note_fresh(object, !found);
+		if (found)
+			cachestore_note_use(cache, object, false);
 		/* In use from now on: culling skips it. */
 		ret = xa_err(xa_store(&cache->live, objid, object, GFP_NOFS));
 	}

@@ -167,6 +167,9 @@ struct cachestore_object {
 	u32			objid;		/* under cache->lock */
 	u32			gen;		/* under cache->lock */
 	u64			disk_size;	/* size on disk, under cache->lock */
+	u64			placed;		/* its LRU stamp on disk, seconds;
+						 * 0: unknown (cache->lock)
+						 */
 	bool			dirty_durable;	/* mark in place (cache->lock) */
 	bool			fresh;		/* generation new since lookup */
 	u64			present_seq;	/* txn of its first page, or 0 */

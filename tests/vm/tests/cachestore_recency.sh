@@ -8,7 +8,8 @@
 # later; A stays in use; 4.5 s later A is read again; both are released and
 # the cache unbound.  On disk (as dumpcachestore -x shows it) A must be the
 # LRU tail, with the later access time.  Before, only a lookup counted: A
-# stayed the oldest.
+# stayed the oldest.  20 more objects filled by writes must leave nothing
+# to apply at unbind (the kernel log says how many uses it applied).
 . "$CS_REPO/tests/vm/lib.sh"
 . "$CS_REPO/tests/lib/tfs.sh"
 MKFS=$CS_REPO/build/bin/mkcachestore
@@ -37,9 +38,24 @@ tfs_ok read a off=0 len=4k seed=1 hole=fail
 tfs_ok read a off=0 len=64k seed=1
 tfs_ok unuse a
 tfs_ok relinquish a
+# 20 objects filled by writes and given up: a lookup or write in the epoch
+# an object was placed in is not noted, so unbinding has none to apply
+for i in $(seq 20); do
+	tfs_ok cookie_acquire c$i vol=v key=fill-$i size=16k
+	tfs_ok use c$i
+	tfs_ok write c$i off=0 len=16k seed=2
+	tfs_ok unuse c$i
+	tfs_ok relinquish c$i
+done
 tfs_ok vol_relinquish v
 tfs_unload
 umount "$MNT"
+# A's read alone, give or take an epoch boundary falling between a create
+# and its write (noting every write would make it 22)
+applied=$(dmesg | sed -n 's/.*cachestore .*: last use of \([0-9]*\) objects applied to the LRU lists.*/\1/p' | tail -1)
+log "unbind applied the last use of ${applied:-no} objects"
+[ -n "$applied" ] && [ "$applied" -ge 1 ] && [ "$applied" -le 4 ] ||
+	fail "unbind applied the last use of ${applied:-no} objects, not about 1 (A's read): writes in the epoch of creation were noted, or A's read was not"
 
 dump=$("$DUMP" -x "$CS_DISK_CACHE") || fail "dumpcachestore -x"
 # object id, access time and key of each object
