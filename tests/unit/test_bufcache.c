@@ -79,12 +79,8 @@ static void big_txn_then_use(u64 nblocks, u64 journal, u32 ncreate)
 		UT_ASSERT_EQ(csf_obj_delete(fs, id, gen), 0);
 	}
 	UT_ASSERT_EQ(csf_commit(fs), 0);
-	t_check_clean(fs);
-	csf_close(fs);
 	/* and the result survives a reopen */
-	fs = t_open(m);
-	t_check_clean(fs);
-	csf_close(fs);
+	t_check_reopen(fs, m);
 	csf_memdev_free(m);
 }
 
@@ -319,10 +315,6 @@ UT_TEST(checkpoint_writes_home_in_block_order)
 			bad++;
 	UT_ASSERT_MSG(bad == 0, "%u of %u home writes out of block order", bad,
 		      order_n);
-	t_check_clean(fs);
-	csf_close(fs);
-	fs = t_open(m);
-	t_check_clean(fs);
-	csf_close(fs);
+	t_check_reopen(fs, m);
 	csf_memdev_free(m);
 }

@@ -74,6 +74,16 @@ static inline void t_check_clean(struct csf_fs *fs)
 		      (unsigned long long)r.free_but_used);
 }
 
+/* @fs checks clean, is closed, opens again from @m, checks clean again. */
+static inline void t_check_reopen(struct csf_fs *fs, struct csf_memdev *m)
+{
+	t_check_clean(fs);
+	csf_close(fs);
+	fs = t_open(m);
+	t_check_clean(fs);
+	csf_close(fs);
+}
+
 static inline u32 t_vol(struct csf_fs *fs, const char *key)
 {
 	u32 vid = 0;
