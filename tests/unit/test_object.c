@@ -798,6 +798,78 @@ UT_TEST(cull_pick_second_chance_for_used_objects)
 	csf_memdev_free(m);
 }
 
+/*
+ * Culling in rounds at real geometry: a sparse 64 GiB device with
+ * mkcachestore's default journal there (128 MiB), 12,000 objects of 1-4
+ * pages, half of them culled as the module culls (cull.c): rounds of up
+ * to 1,024 victims in batches of 16, reclaim in bounded steps before each
+ * batch, a round cut short once it has dirtied half of what a transaction
+ * may hold, one commit per round.  With the largest default journal no
+ * round is cut short, no transaction outgrows its bound, and the result
+ * checks clean and survives a reopen.
+ */
+UT_TEST(cull_rounds_64g_default_journal)
+{
+	enum { NOBJ = 12000, ROUND = 1024, BATCH = 16, CULL = 6000 };
+	struct csf_format_params p;
+	struct csf_memdev *m = csf_memdev_new(16ULL << 20, false);
+	struct csf_cull_walk w = { 0 };
+	struct csf_obj_info info;
+	struct csf_statfs sf;
+	u32 vid, ids[BATCH], culled = 0, rounds = 0, commits, rc;
+	struct csf_fs *fs;
+	struct csf_geo g;
+	char key[16];
+	int n, i, left;
+
+	UT_ASSERT(m);
+	t_params(&p, 16ULL << 20);
+	p.journal_blocks = 0;		/* mkcachestore's default */
+	p.expected_objects = 20000;
+	UT_ASSERT_EQ(csf_format(&m->dev, &p, &g), 0);
+	UT_ASSERT_EQ(g.journal_len, (128ULL << 20) / CSF_BLOCK_SIZE);
+	fs = t_open(m);
+	vid = t_vol(fs, "v");
+	for (i = 0; i < NOBJ; i++) {
+		snprintf(key, sizeof(key), "o%d", i);
+		mkobj_pages(fs, vid, key, 1 + i % 4);
+	}
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	commits = (u32)fs->stats.commits;
+	while (culled < CULL) {
+		rc = 0;
+		while (rc < ROUND && !csf_txn_half_full(fs)) {
+			UT_ASSERT(csf_reclaim(fs, 256) >= 0);
+			n = csf_cull_pick(fs, BATCH, NULL, NULL, 0, ids, &w);
+			UT_ASSERT_EQ(n, BATCH);
+			for (i = 0; i < n; i++) {
+				UT_ASSERT_EQ(csf_obj_get(fs, ids[i], &info), 0);
+				UT_ASSERT_EQ(csf_obj_delete(fs, ids[i], info.gen),
+					     0);
+			}
+			rc += n;
+			UT_ASSERT(fs->ntxn <= fs->max_txn);
+		}
+		UT_ASSERT_MSG(rc == ROUND, "round %u cut short at %u victims (%u of %u blocks dirty)",
+			      rounds, rc, fs->ntxn, (u32)fs->max_txn);
+		culled += rc;
+		rounds++;
+		UT_ASSERT_EQ(csf_commit(fs), 0);
+	}
+	/* one commit per round: no transaction filled up on its own */
+	UT_ASSERT_EQ((u32)fs->stats.commits - commits, rounds);
+	do {
+		left = csf_reclaim(fs, 256);
+		UT_ASSERT(left >= 0);
+		UT_ASSERT_EQ(csf_commit(fs), 0);
+	} while (left);
+	UT_ASSERT_EQ(csf_statfs(fs, &sf), 0);
+	UT_ASSERT_EQ(sf.live_objects, NOBJ - culled);
+	UT_ASSERT_EQ(sf.dying_objects, 0);
+	t_check_reopen(fs, m);
+	csf_memdev_free(m);
+}
+
 UT_TEST(slot_reuse_bumps_generation)
 {
 	struct csf_memdev *m = t_mkdev(1 << 15, false);
