@@ -804,19 +804,36 @@ UT_TEST(cull_pick_second_chance_for_used_objects)
  * pages, half of them culled as the module culls (cull.c): rounds of up
  * to 1,024 victims in batches of 16, reclaim in bounded steps before each
  * batch, a round cut short once it has dirtied half of what a transaction
- * may hold, one commit per round.  With the largest default journal no
- * round is cut short, no transaction outgrows its bound, and the result
- * checks clean and survives a reopen.
+ * may hold, one commit per round; every 10th object has a use noted in
+ * memory, so the walk gives those a second chance (struct csf_cull_walk's
+ * used()).  With the largest default journal no round is cut short, no
+ * transaction outgrows its bound, no used object is culled, and the
+ * result checks clean and survives a reopen.
  */
+/* every 10th object of the 64 GiB test: used, noted in memory */
+static u8 rounds_noted[(20000 + 7) / 8];
+
+static int rounds_used(void *priv, u32 objid, u64 *stamp)
+{
+	u8 bit = 1 << (objid % 8);
+
+	if (!(rounds_noted[objid / 8] & bit))
+		return CSF_USED_NOT;
+	rounds_noted[objid / 8] &= ~bit;
+	*stamp = 5000;
+	return CSF_USED;
+}
+
 UT_TEST(cull_rounds_64g_default_journal)
 {
 	enum { NOBJ = 12000, ROUND = 1024, BATCH = 16, CULL = 6000 };
 	struct csf_format_params p;
 	struct csf_memdev *m = csf_memdev_new(16ULL << 20, false);
-	struct csf_cull_walk w = { 0 };
+	struct csf_cull_walk w = { .used = rounds_used };
 	struct csf_obj_info info;
 	struct csf_statfs sf;
-	u32 vid, ids[BATCH], culled = 0, rounds = 0, commits, rc;
+	u32 vid, ids[BATCH], culled = 0, rounds = 0, commits, rc, aged = 0;
+	u32 noted[NOBJ / 10];
 	struct csf_fs *fs;
 	struct csf_geo g;
 	char key[16];
@@ -831,8 +848,15 @@ UT_TEST(cull_rounds_64g_default_journal)
 	fs = t_open(m);
 	vid = t_vol(fs, "v");
 	for (i = 0; i < NOBJ; i++) {
+		struct tobj o;
+
 		snprintf(key, sizeof(key), "o%d", i);
-		mkobj_pages(fs, vid, key, 1 + i % 4);
+		o = mkobj_pages(fs, vid, key, 1 + i % 4);
+		UT_ASSERT(o.id < 20000);
+		if (i % 10 == 0) {
+			noted[i / 10] = o.id;
+			rounds_noted[o.id / 8] |= 1 << (o.id % 8);
+		}
 	}
 	UT_ASSERT_EQ(csf_commit(fs), 0);
 	commits = (u32)fs->stats.commits;
@@ -848,6 +872,7 @@ UT_TEST(cull_rounds_64g_default_journal)
 					     0);
 			}
 			rc += n;
+			aged += w.aged;
 			UT_ASSERT(fs->ntxn <= fs->max_txn);
 		}
 		UT_ASSERT_MSG(rc == ROUND, "round %u cut short at %u victims (%u of %u blocks dirty)",
@@ -866,6 +891,15 @@ UT_TEST(cull_rounds_64g_default_journal)
 	UT_ASSERT_EQ(csf_statfs(fs, &sf), 0);
 	UT_ASSERT_EQ(sf.live_objects, NOBJ - culled);
 	UT_ASSERT_EQ(sf.dying_objects, 0);
+	/* the used ones among the oldest half got a second chance, with
+	 * the time of their use, and none was culled
+	 */
+	UT_ASSERT(aged >= CULL / 10);
+	for (i = 0; i < NOBJ / 10; i++) {
+		UT_ASSERT_EQ(csf_obj_get(fs, noted[i], &info), 0);
+		if (i * 10 < CULL)
+			UT_ASSERT_EQ(info.atime, 5000);
+	}
 	t_check_reopen(fs, m);
 	csf_memdev_free(m);
 }
