@@ -4,6 +4,8 @@
 #
 #   NS="10000 100000" OBJ_KIB=4 PCTS="1 3" KVER=6.1 scripts/bench-cull.sh
 #   (LIMIT=seconds: the longest a cull phase may take, default 1800;
+#   CS_OPTS=O1,O2: more cachestore mount options for the cull phases
+#   (e.g. CS_OPTS=nodiscard);
 #   PERF=1: profile each cull phase with perf in the VM, reports in
 #   OUT/nN/perf.BACKEND.N.P.txt; such a run's figures include perf's cost;
 #   IMAGE=FILE with BACKENDS=cachestore and one N: bind FILE, a cachestore
@@ -56,7 +58,7 @@ for n in $NS; do
 	s=$(date +%s)
 	if ! CS_DISK_CACHE=${CS_DISK_CACHE:-writeback} "$repo/tests/vm/run-vm.sh" --out "$o" --timeout 7200 --mem 4096 \
 		--disk "cs=${mib}M" --disk "fs=${mib}M" \
-		"$repo/tests/vm/bench/cull.sh" "$n" "$OBJ_KIB" "${PCTS// /,}" "${LIMIT:-1800}" $BACKENDS ${PERF:+perf=$PERF} ${IMAGE:+image=1} > "$o.log" 2>&1; then
+		"$repo/tests/vm/bench/cull.sh" "$n" "$OBJ_KIB" "${PCTS// /,}" "${LIMIT:-1800}" $BACKENDS ${PERF:+perf=$PERF} ${IMAGE:+image=1} ${CS_OPTS:+opts=$CS_OPTS} > "$o.log" 2>&1; then
 		cat "$o.log"
 		tail -n 30 "$o/test.log" 2>/dev/null || true
 		echo "bench-cull: the VM run for N=$n failed (logs in $o)" >&2

@@ -6,6 +6,7 @@
  */
 #include <linux/bio.h>
 #include <linux/mm.h>
+#include <linux/sort.h>
 #include <linux/vmalloc.h>
 #include "internal.h"
 
@@ -188,17 +189,50 @@ static void cachestore_discard_end_io(struct bio *bio)
 	complete(done);
 }
 
+static int cachestore_ext_cmp(const void *a, const void *b)
+{
+	const struct csf_ext *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/*
+ * Sort @n extents by block and join those that touch, in place; returns
+ * how many are left.  The frees of a commit come in the order the objects
+ * were deleted, which a cull takes from the LRU list: objects created one
+ * after the other, whose blocks are mostly adjacent, freed one extent each.
+ */
+static u64 cachestore_ext_join(struct csf_ext *ext, u64 n)
+{
+	u64 i, k = 0;
+
+	if (n < 2)
+		return n;
+	sort(ext, n, sizeof(*ext), cachestore_ext_cmp, NULL);
+	for (i = 1; i < n; i++) {
+		if (ext[k].start + ext[k].len >= ext[i].start) {
+			ext[k].len = max(ext[k].len,
+					 ext[i].start + ext[i].len - ext[k].start);
+			continue;
+		}
+		ext[++k] = ext[i];
+	}
+	return k + 1;
+}
+
 /*
  * Start discarding @n freed extents; @done is completed once they have all
- * ended (at once if there is nothing to discard).  Their bios are chained
- * under a plug, as blkdev_issue_discard() does for one range, so the last
- * one ends after all the others.  Called without cache->lock (see
- * cachestore_commit()); a discard that fails only leaves the blocks' old
- * contents in place, so errors are ignored, as the synchronous ->discard's
- * are.
+ * ended (at once if there is nothing to discard).  The extents are sorted
+ * and joined first (cachestore_ext_join(): @ext is the caller's copy, and is
+ * reordered): one discard per run of adjacent freed blocks, not one per
+ * culled object.  Their bios are chained under a plug, as
+ * blkdev_issue_discard() does for one range, so the last one ends after
+ * all the others.  Called without cache->lock (see cachestore_commit()); a
+ * discard that fails only leaves the blocks' old contents in place, so
+ * errors are ignored, as the synchronous ->discard's are.
  */
 void cachestore_discard_start(struct cachestore_cache *cache,
-			      const struct csf_ext *ext, u64 n,
+			      struct csf_ext *ext, u64 n,
 			      struct completion *done)
 {
 	const unsigned int shift = CSF_BLOCK_SHIFT - SECTOR_SHIFT;
@@ -210,6 +244,7 @@ void cachestore_discard_start(struct cachestore_cache *cache,
 		complete(done);
 		return;
 	}
+	n = cachestore_ext_join(ext, n);
 	blk_start_plug(&plug);
 	for (i = 0; i < n; i++)
 		if (__blkdev_issue_discard(cache->bdev, ext[i].start << shift,

@@ -235,7 +235,7 @@ int cachestore_bdev_rw(struct block_device *bdev, blk_opf_t opf, u64 blk,
 int cachestore_meta_wait(struct cachestore_cache *cache);
 bool cachestore_discards(struct cachestore_cache *cache);
 void cachestore_discard_start(struct cachestore_cache *cache,
-			      const struct csf_ext *ext, u64 n,
+			      struct csf_ext *ext, u64 n,
 			      struct completion *done);
 
 /* cache.c */

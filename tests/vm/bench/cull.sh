@@ -107,7 +107,7 @@ bench_cachestore() {
 		c0=$(culled); b0=$(busy_ticks)
 		ep=$(dmesg | grep -c 'cachestore [^ ]*: culled [0-9]* objects in' || true)
 		t0=$(ms)
-		mount -t cachestore -o "bcull=$cull,brun=$run" "$disk" "$mnt" || fail "mount bcull=$cull brun=$run"
+		mount -t cachestore -o "bcull=$cull,brun=$run${OPTS:+,$OPTS}" "$disk" "$mnt" || fail "mount bcull=$cull brun=$run${OPTS:+,$OPTS}"
 		t1=$(ms); tf=""; poller_ms; p0=$POLL_MS
 		while :; do
 			n=$(( $(culled) - c0 ))
@@ -244,11 +244,14 @@ bench_cachefiles() {
 # (the cpu-clock event: TCG has no PMU), and perf's report of where the
 # VM's CPU went lands in /results/perf.BACKEND.N.P.txt.  Its sampling costs
 # CPU of its own: figures from such a run are not comparable to others.
-PERF=0 IMAGE=0 backends=()
+# opts=O1,O2 among the arguments: more cachestore mount options for the
+# cull phases (e.g. opts=nodiscard).
+PERF=0 IMAGE=0 OPTS="" backends=()
 for a in "$@"; do
 	case $a in
 	perf=*) PERF=${a#perf=} ;;
 	image=*) IMAGE=${a#image=} ;;
+	opts=*) OPTS=${a#opts=} ;;
 	*) backends+=("$a") ;;
 	esac
 done

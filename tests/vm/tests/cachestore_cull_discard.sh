@@ -14,6 +14,12 @@
 #    (frees_hold_max_us; one discard at a time under it: over 5 s a round),
 #  - the discards reached the disk: its discarded sectors grew by a 4 KiB
 #    block per culled object at least,
+#  - they went out merged: the culled objects were created one after the
+#    other, so their blocks are mostly adjacent, and a commit's freed
+#    extents are sorted and joined before they are discarded.  dm counts
+#    every discard bio it is sent: fewer than one per 4 culled objects
+#    (one per extent, unmerged, was one per object; each a device command
+#    and, under a hypervisor, a hole punched in the image),
 #  - the freed blocks are used again with the right bytes (a second fill
 #    writes and reads back each object), and fsck finds the cache clean.
 . "$CS_REPO/tests/vm/lib.sh"
@@ -59,6 +65,9 @@ log "writes and discards to the cache now take 20 ms: $(dmsetup table csdev)"
 # discards completed on the disk: field 14 of its stat file, in sectors
 vdstat=/sys/block/${disk#/dev/}/stat
 dsec0=$(awk '{ print $14 }' "$vdstat")
+# discard bios sent to the dm device: field 12 of its stat file
+dmstat=/sys/block/$dm/stat
+dios0=$(awk '{ print $12 }' "$dmstat")
 # cull down to 45 % of the slots used: frun first, keeping stop < cull < run
 echo 55 > "$SYS/frun" || fail "frun=55 through sysfs"
 echo 50 > "$SYS/fcull" || fail "fcull=50 through sysfs"
@@ -73,10 +82,13 @@ sync -f "$MNT"
 culls=$(cs_stat "$MNT" culls) live=$(cs_stat "$MNT" objects_live)
 hold=$(cs_stat "$MNT" frees_hold_max_us)
 dsec=$(( $(awk '{ print $14 }' "$vdstat") - dsec0 ))
-log "after $(( $(date +%s) - t0 )) s: $culls culled, $live of $slots slots live; frees held the lock $hold us at most; $dsec sectors discarded; commit held it $(cs_stat "$MNT" commit_hold_max_us) us at most"
+dios=$(( $(awk '{ print $12 }' "$dmstat") - dios0 ))
+log "after $(( $(date +%s) - t0 )) s: $culls culled, $live of $slots slots live; frees held the lock $hold us at most; $dsec sectors discarded in $dios discard bios; commit held it $(cs_stat "$MNT" commit_hold_max_us) us at most"
 [ "$culls" -ge 800 ] || fail "only $culls objects culled: the marks did not take"
 [ "$hold" -lt 100000 ] || fail "the cache lock was held $hold us to release a commit's frees (limit 100 ms)"
 [ "$dsec" -ge $((culls * 8)) ] || fail "$dsec sectors discarded for $culls culled 4 KiB objects"
+[ "$dios" -gt 0 ] && [ "$dios" -lt $((culls / 4)) ] ||
+	fail "$dios discard bios for $culls culled objects, mostly adjacent: their extents were not joined"
 
 dmsetup suspend --noudevsync --nolockfs csdev
 dmsetup load csdev --table "0 $sectors delay $disk 0 0 $disk 0 0"
