@@ -20,12 +20,13 @@
 # through test_fscache, then for each P in PCTS binds it again with
 # thresholds that make it free P % more of its space, and times that cull.
 # The table gives, per backend, N and P: objects culled, bind time, time to
-# the first eviction, wall time to the run mark (polled every 100 ms), for
-# cachestore also the kernel's own time for the episode (from its first
-# pick to the run mark, from its "culled N objects in T ms" message), the
-# VM's busy CPU time in that window (and cachefilesd's own), and per culled
-# object.  The time to
-# the first eviction, per cached object, is the part of the cost that grows
+# the first eviction, wall time to the run mark (polled every 20 ms with
+# shell builtins only for cachestore; every 100 ms for cachefiles, whose
+# cull takes seconds), for cachestore also the kernel's own time for the
+# episode (from its first pick to the run mark, from its "culled N objects
+# in T ms" message), the VM's busy CPU time in that window (and
+# cachefilesd's own), and per culled object.  The time to the first
+# eviction, per cached object, is the part of the cost that grows
 # with the cache (cachefilesd walks the whole tree before it culls); the
 # rest of the wall time, per culled object, the part that grows with what
 # is evicted.  TCG: compare figures within one run only.
