@@ -97,7 +97,7 @@ int cachestore_meta_fatal(struct cachestore_cache *cache, int err,
  * every read and write takes to map its blocks) held: a measured bound, in
  * the stats file.  Called with cache->lock held.
  */
-static void cachestore_note_hold(atomic64_t *max_us, ktime_t t0)
+void cachestore_note_hold(atomic64_t *max_us, ktime_t t0)
 {
 	s64 us = ktime_us_delta(ktime_get(), t0);
 

@@ -57,7 +57,7 @@
 #include "internal.h"
 #include "trace.h"
 
-#define CACHESTORE_CULL_BATCH	16
+#define CACHESTORE_CULL_BATCH	32
 #define CACHESTORE_CULL_ROUND	1024	/* victims per commit, at most */
 #define CACHESTORE_RECLAIM_BUDGET 256	/* granule runs per step */
 
@@ -300,6 +300,7 @@ int cachestore_cull(struct cachestore_cache *cache)
 	u64 moved_total = 0, aged_total = 0;
 	int ret, n, i, releases;
 	struct csf_statfs st;
+	ktime_t held = ktime_get();	/* cache->lock, since */
 
 	lockdep_assert_held(&cache->lock);
 	releases = atomic_read(&cache->releases);
@@ -392,9 +393,11 @@ int cachestore_cull(struct cachestore_cache *cache)
 			fscache_count_culled();
 		}
 		/* let readers and writers in between batches */
+		cachestore_note_hold(&cache->stats.cull_hold_max_us, held);
 		mutex_unlock(&cache->lock);
 		cond_resched();
 		mutex_lock(&cache->lock);
+		held = ktime_get();
 		if (cache->dead)
 			return -EIO;
 		if (cache->withdrawing)

@@ -49,7 +49,7 @@ struct cachestore_stats {
 	atomic64_t dirty_marks_waited, dirty_marks_fresh;
 	atomic64_t rbuf_fills, rbuf_hit_pages;
 	atomic64_t commit_hold_max_us, checkpoint_hold_max_us;
-	atomic64_t frees_hold_max_us;
+	atomic64_t frees_hold_max_us, cull_hold_max_us;
 	atomic64_t evictions, promotions;
 	/* where the commit worker's time goes, summed, in microseconds */
 	atomic64_t cull_us, commit_us, drain_us, discard_us, checkpoint_us;
@@ -256,6 +256,7 @@ int cachestore_meta_fatal(struct cachestore_cache *cache, int err,
 unsigned int cachestore_io_begin(struct cachestore_cache *cache);
 void cachestore_io_end(struct cachestore_cache *cache, unsigned int era);
 u64 cachestore_now(void);
+void cachestore_note_hold(atomic64_t *max_us, ktime_t t0);
 
 /* cull.c */
 int cachestore_check_marks(const struct cachestore_marks *m, char kind);

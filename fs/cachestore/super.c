@@ -159,7 +159,7 @@ const char *const cachestore_stat_names[] = {
 	"dirty_marks_waited", "dirty_marks_fresh",
 	"rbuf_fills", "rbuf_hit_pages",
 	"commit_hold_max_us", "checkpoint_hold_max_us",
-	"frees_hold_max_us",
+	"frees_hold_max_us", "cull_hold_max_us",
 	"evictions", "promotions",
 	"cull_us", "commit_us", "drain_us", "discard_us", "checkpoint_us",
 	NULL

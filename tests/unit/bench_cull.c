@@ -26,7 +26,7 @@
 #include "csf.h"
 #include "csf_memdev.h"
 
-#define CULL_BATCH	16	/* cull.c: CACHESTORE_CULL_BATCH */
+#define CULL_BATCH	32	/* cull.c: CACHESTORE_CULL_BATCH */
 #define CULL_ROUND	256	/* cull.c: CACHESTORE_CULL_ROUND */
 #define RECLAIM_BUDGET	256	/* cull.c: CACHESTORE_RECLAIM_BUDGET */
 

@@ -802,7 +802,7 @@ UT_TEST(cull_pick_second_chance_for_used_objects)
  * Culling in rounds at real geometry: a sparse 64 GiB device with
  * mkcachestore's default journal there (128 MiB), 12,000 objects of 1-4
  * pages, half of them culled as the module culls (cull.c): rounds of up
- * to 1,024 victims in batches of 16, reclaim in bounded steps before each
+ * to 1,024 victims in batches of 32, reclaim in bounded steps before each
  * batch, a round cut short once it has dirtied half of what a transaction
  * may hold, one commit per round; every 10th object has a use noted in
  * memory, so the walk gives those a second chance (struct csf_cull_walk's
@@ -826,7 +826,7 @@ static int rounds_used(void *priv, u32 objid, u64 *stamp)
 
 UT_TEST(cull_rounds_64g_default_journal)
 {
-	enum { NOBJ = 12000, ROUND = 1024, BATCH = 16, CULL = 6000 };
+	enum { NOBJ = 12000, ROUND = 1024, BATCH = 32, CULL = 6000 };
 	struct csf_format_params p;
 	struct csf_memdev *m = csf_memdev_new(16ULL << 20, false);
 	struct csf_cull_walk w = { .used = rounds_used };

@@ -84,8 +84,9 @@ wait_cull "bcull=$bcull,brun=$brun"
 free=$(cs_stat "$MNT" blocks_free)
 live=$(cs_stat "$MNT" objects_live)
 [ $((free * 100)) -ge $((data * brun)) ] || fail "free blocks $free of $data: brun=$brun not reached"
-# a batch of 16 objects of 4 blocks past the mark at most
-[ $(( (free - 16 * 4) * 100)) -lt $((data * brun)) ] || fail "culled past brun: $free of $data blocks free"
+# a batch (cull.c: CACHESTORE_CULL_BATCH, 32) of objects of 4 blocks past
+# the mark at most
+[ $(( (free - 32 * 4) * 100)) -lt $((data * brun)) ] || fail "culled past brun: $free of $data blocks free"
 [ "$live" -ge 150 ] || fail "block marks culled $((300 - live)) of 300 objects (slot counts drove it?)"
 umount "$MNT"
 
@@ -101,7 +102,7 @@ grep -q " $MNT cachestore .*,frun=85,fcull=80," /proc/mounts || fail "/proc/moun
 wait_cull "fcull=80,frun=85 (sysfs, at run time)"
 live=$(cs_stat "$MNT" objects_live)
 [ $(( (slots - live) * 100 )) -ge $((slots * 85)) ] || fail "$live of $slots slots used: frun=85 not reached"
-[ $(( (slots - live - 16) * 100 )) -lt $((slots * 85)) ] || fail "culled past frun: $live of $slots slots used"
+[ $(( (slots - live - 32) * 100 )) -lt $((slots * 85)) ] || fail "culled past frun: $live of $slots slots used"
 # lowered again: objects created past the old cull mark stay
 echo 10 > $SYS/fcull && echo 20 > $SYS/frun || fail "fcull=10,frun=20 through sysfs"
 culls=$(cs_stat "$MNT" culls)
