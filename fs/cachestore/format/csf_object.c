@@ -1281,8 +1281,8 @@ void csf_obj_prefetch(struct csf_fs *fs, const u32 *ids, u32 n)
  * slots are handed out in order, above the high-water mark or from the
  * free list that culling refills in list order, so the records a walk
  * reads next are mostly in the blocks after the one it missed: a cull
- * batch of 16 victims reads their records in one round trip instead of
- * four.  Where the order is not so, it costs reads issued together.
+ * batch of 32 victims reads their records in one round trip instead of
+ * eight.  Where the order is not so, it costs reads issued together.
  * A walk of the table in slot order (csf_obj_scan()) reads ahead too.
  * Only blocks below the high-water mark @hwm (slots never used are not
  * read).
