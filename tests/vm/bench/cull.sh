@@ -42,7 +42,8 @@ hz=$(getconf CLK_TCK)
 mkfifo /tmp/nap.fifo
 exec 6<> /tmp/nap.fifo
 nap() { read -r -t "$1" -u 6 _ || true; }
-# The same as culled, cs_free_pct and ms, into variables: $(...) forks.
+# Into variables, for the pollers: $(...) forks.  culled, cs_free_pct and
+# ms print the same.
 culled_v() {
 	local l
 	CULLED=0
@@ -50,7 +51,7 @@ culled_v() {
 		[[ $l =~ ^NoSpace:.*cull=([0-9]+) ]] && { CULLED=${BASH_REMATCH[1]}; return; }
 	done < /proc/fs/fscache/stats
 }
-cs_free_pct_v() {
+cs_free_pct_v() { # MNT -> FREE_PCT: free blocks, in per mille of data blocks
 	local k v f=0 d=1
 	while read -r k v; do
 		case $k in blocks_free:) f=$v ;; blocks_data:) d=$v ;; esac
@@ -58,13 +59,8 @@ cs_free_pct_v() {
 	FREE_PCT=$((f * 1000 / d))
 }
 ms_v() { MS=$(( ${EPOCHREALTIME/./} / 1000 )); }
-culled() {
-	local l
-	while read -r l; do
-		[[ $l =~ ^NoSpace:.*cull=([0-9]+) ]] && { echo "${BASH_REMATCH[1]}"; return; }
-	done < /proc/fs/fscache/stats
-}
-ms() { echo $(( ${EPOCHREALTIME/./} / 1000 )); }
+culled() { culled_v; echo "$CULLED"; }
+ms() { ms_v; echo "$MS"; }
 # poller_ms: set POLL_MS to the CPU milliseconds this shell and its
 # children have used (the times builtin, run in this shell: a subshell
 # would report its own, from zero)
@@ -92,13 +88,7 @@ fill() {
 }
 
 # --- cachestore ----------------------------------------------------------------
-cs_free_pct() { # MNT -> free blocks, in per mille of data blocks
-	local k v f=0 d=1
-	while read -r k v; do
-		case $k in blocks_free:) f=$v ;; blocks_data:) d=$v ;; esac
-	done < "$1/stats"
-	echo $((f * 1000 / d))
-}
+cs_free_pct() { cs_free_pct_v "$1"; echo "$FREE_PCT"; }
 
 bench_cachestore() {
 	local disk=$CS_DISK_CS mnt=/mnt/cs p f0 cull run t0 t1 tf b0 c0 c1 n ep
