@@ -486,6 +486,6 @@ perf_stop() {
 	perf report -q -i "/tmp/perf.$PERF_NAME.data" --stdio --no-children \
 		--sort sym -g none --percent-limit 0.5 > "/results/perf.$PERF_NAME.txt" 2>&1 || true
 	perf report -q -i "/tmp/perf.$PERF_NAME.data" --stdio --children \
-		--sort sym -g none --percent-limit 2 > "/results/perf.$PERF_NAME.children.txt" 2>&1 || true
+		--sort sym -g none --percent-limit 0.5 > "/results/perf.$PERF_NAME.children.txt" 2>&1 || true
 	rm -f "/tmp/perf.$PERF_NAME.data"
 }
