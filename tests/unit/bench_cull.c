@@ -8,7 +8,8 @@
  * P pages (map + present, one granule run each), committing every C objects
  * and checkpointing when the journal is half full, as the commit worker;
  * then cull V of them as cachestore_cull() does (reclaim, pick a batch from
- * the LRU, get + delete each, commit every 256 victims) and reclaim their
+ * the LRU, get + delete each, commit once a round has taken 1,024 victims
+ * or dirtied half of what a transaction may) and reclaim their
  * storage.  It prints the time per created and per culled object and how
  * the cull's time splits between pick, delete, reclaim and commit, and the
  * metadata blocks read and written per culled object.  Data blocks are
@@ -27,7 +28,7 @@
 #include "csf_memdev.h"
 
 #define CULL_BATCH	32	/* cull.c: CACHESTORE_CULL_BATCH */
-#define CULL_ROUND	256	/* cull.c: CACHESTORE_CULL_ROUND */
+#define CULL_ROUND	1024	/* cull.c: CACHESTORE_CULL_ROUND */
 #define RECLAIM_BUDGET	256	/* cull.c: CACHESTORE_RECLAIM_BUDGET */
 
 static double now(void)
@@ -260,7 +261,7 @@ int main(int argc, char **argv)
 				die("delete", ret);
 		}
 		t_del += now() - t1;
-		if (since >= CULL_ROUND) {
+		if (since >= CULL_ROUND || csf_txn_half_full(fs)) {
 			commit(fs);
 			since = 0;
 		}
