@@ -54,8 +54,12 @@ int cachestore_bdev_rw(struct block_device *bdev, blk_opf_t opf, u64 blk,
 static int cachestore_dev_read(void *priv, u64 blk, u32 count, void *buf)
 {
 	struct cachestore_cache *cache = priv;
+	ktime_t t0 = ktime_get();
+	int ret;
 
-	return cachestore_bdev_rw(cache->bdev, REQ_OP_READ, blk, count, buf);
+	ret = cachestore_bdev_rw(cache->bdev, REQ_OP_READ, blk, count, buf);
+	cachestore_note_time(&cache->stats.meta_read_us, t0);
+	return ret;
 }
 
 static int cachestore_dev_write(void *priv, u64 blk, u32 count,
@@ -286,6 +290,7 @@ static int cachestore_dev_read_many(void *priv, const u64 *blks, u32 n,
 {
 	struct cachestore_cache *cache = priv;
 	struct cachestore_read_many rm;
+	ktime_t t0 = ktime_get();
 	struct blk_plug plug;
 	u32 i;
 
@@ -311,6 +316,7 @@ static int cachestore_dev_read_many(void *priv, const u64 *blks, u32 n,
 	blk_finish_plug(&plug);
 	if (!atomic_dec_and_test(&rm.pending))
 		wait_for_completion_io(&rm.done);
+	cachestore_note_time(&cache->stats.meta_read_us, t0);
 	return rm.error;
 }
 

@@ -106,7 +106,7 @@ void cachestore_note_hold(atomic64_t *max_us, ktime_t t0)
 }
 
 /* Add the time since @t0 to a sum of the stats file (cull_us and on). */
-static void cachestore_note_time(atomic64_t *sum_us, ktime_t t0)
+void cachestore_note_time(atomic64_t *sum_us, ktime_t t0)
 {
 	atomic64_add(ktime_us_delta(ktime_get(), t0), sum_us);
 }

@@ -53,6 +53,8 @@ struct cachestore_stats {
 	atomic64_t evictions, promotions;
 	/* where the commit worker's time goes, summed, in microseconds */
 	atomic64_t cull_us, commit_us, drain_us, discard_us, checkpoint_us;
+	/* waiting for metadata reads, summed, in microseconds */
+	atomic64_t meta_read_us;
 };
 
 /* Limits of the tunables, for the mount options and sysfs alike. */
@@ -257,6 +259,7 @@ unsigned int cachestore_io_begin(struct cachestore_cache *cache);
 void cachestore_io_end(struct cachestore_cache *cache, unsigned int era);
 u64 cachestore_now(void);
 void cachestore_note_hold(atomic64_t *max_us, ktime_t t0);
+void cachestore_note_time(atomic64_t *sum_us, ktime_t t0);
 
 /* cull.c */
 int cachestore_check_marks(const struct cachestore_marks *m, char kind);

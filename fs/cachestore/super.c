@@ -162,6 +162,7 @@ const char *const cachestore_stat_names[] = {
 	"frees_hold_max_us", "cull_hold_max_us",
 	"evictions", "promotions",
 	"cull_us", "commit_us", "drain_us", "discard_us", "checkpoint_us",
+	"meta_read_us",
 	NULL
 };
 

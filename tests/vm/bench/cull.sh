@@ -169,7 +169,7 @@ bench_cachestore() {
 		printf 'cachestore\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$N" "$p" $((c1 - c0)) \
 			$((t1 - t0)) "${tf:-0}" "$wall" "$busy" 0 "$fsck_ms" "$kms" >> "$TSV"
 		log "cachestore N=$N P=$p: free ${f0}/1000 at bind, bcull=$cull brun=$run: culled $((c1 - c0)) in $wall ms (first after ${tf:-?} ms; the kernel's episode $kms ms), busy $busy ms, bind $((t1 - t0)) ms, fsck $fsck_ms ms"
-		grep -E '^(objects_live|objects_dying|blocks_free|culls|commits|meta_reads|meta_writes|meta_flushes|checkpoints|cull_us|commit_us|drain_us|discard_us|checkpoint_us|commit_hold_max_us|cull_hold_max_us):' "$mnt/stats" | tr '\n' ' '; echo
+		grep -E '^(objects_live|objects_dying|blocks_free|culls|commits|meta_reads|meta_writes|meta_flushes|checkpoints|cull_us|commit_us|drain_us|discard_us|checkpoint_us|meta_read_us|commit_hold_max_us|cull_hold_max_us):' "$mnt/stats" | tr '\n' ' '; echo
 	done
 	umount "$mnt"
 }

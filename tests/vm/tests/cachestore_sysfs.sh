@@ -7,7 +7,8 @@
 #     too (and a remount changes what sysfs shows); writes out of range,
 #     malformed, or marks that do not hold are refused and change nothing.
 #  3. stats/ has one file per counter of the stats file, and no other, with
-#     the same values while nothing moves.
+#     the same values while nothing moves; meta_read_us counted the
+#     bind's metadata reads.
 #  4. Over NFSv3 and NFSv4.2 (two volumes, their files cached and their
 #     cookies still in use): evicting the NFSv3 volume deletes its objects
 #     only; its files read back right from the server, the NFSv4.2 files
@@ -116,6 +117,9 @@ for f in meta_reads meta_writes meta_flushes checkpoints; do
 done
 [ "$(cs_stat $C meta_reads)" -gt 0 ] && [ "$(cs_stat $C meta_flushes)" -gt 0 ] ||
 	fail "after a bind: meta_reads $(cs_stat $C meta_reads), meta_flushes $(cs_stat $C meta_flushes)"
+# and the reads were waited for: meta_read_us counts that time
+[ "$(cs_stat $C meta_read_us)" -gt 0 ] ||
+	fail "after a bind that read $(cs_stat $C meta_reads) metadata blocks: meta_read_us $(cs_stat $C meta_read_us)"
 echo 1000 > $SYS/commit
 log "stats/: $(echo "$names" | wc -l) counters, as in the stats file"
 
