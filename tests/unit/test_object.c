@@ -924,6 +924,46 @@ UT_TEST(slot_reuse_bumps_generation)
 	csf_memdev_free(m);
 }
 
+/*
+ * A cold fill creates objects above the high-water mark: the object-table
+ * blocks there hold no slot in use and are started afresh, not read (a
+ * create used to wait for a read of zeros every CSF_OBJS_PER_BLOCK
+ * objects).  What is read is the index buckets, the state and the volume.
+ */
+UT_TEST(cold_creates_read_no_table_block)
+{
+	struct csf_memdev *m = t_mkdev(1 << 16, false);
+	struct csf_fs *fs = t_open(m);
+	u32 vid = t_vol(fs, "v"), n = 1600, i, id, gen;
+	u64 reads, tblocks = n / CSF_OBJS_PER_BLOCK;
+	char key[32];
+
+	UT_ASSERT(fs->geo.max_objects > n);
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	reads = fs->stats.reads;
+	for (i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "cold-%u", i);
+		mkobj(fs, vid, key, 4096);
+		if (i % 200 == 199)
+			UT_ASSERT_EQ(csf_commit(fs), 0);
+	}
+	reads = fs->stats.reads - reads;
+	UT_ASSERT_MSG(reads <= fs->geo.index_len + 4,
+		      "%llu metadata reads to create %u objects (%llu table blocks, %llu index buckets)",
+		      (unsigned long long)reads, n,
+		      (unsigned long long)tblocks,
+		      (unsigned long long)fs->geo.index_len);
+	t_check_reopen(fs, m);
+	fs = t_open(m);
+	for (i = 0; i < n; i += 97) {
+		snprintf(key, sizeof(key), "cold-%u", i);
+		UT_ASSERT_EQ(csf_obj_lookup(fs, vid, key, (u32)strlen(key), &id,
+					    &gen), 0);
+	}
+	csf_close(fs);
+	csf_memdev_free(m);
+}
+
 UT_TEST(grown_object_reallocates_partial_granule)
 {
 	struct csf_memdev *m = t_mkdev(1 << 15, false);

@@ -631,22 +631,27 @@ static void csf_slot_release(struct csf_fs *fs, struct csf_state *st,
 /*
  * The record of slot @id, which csf_slot_peek() chose, dirty.  A block
  * wholly at or above the high-water mark holds no slot in use, and
- * csf_check() does not read it: if it does not validate (a repair that
- * lowered the mark was interrupted before it rewrote the block), it is
- * started afresh instead of failing every create from now on.
+ * csf_check() does not read it: unless it is in the buffer cache, it is
+ * started afresh, not read.  A cold fill would otherwise wait for a read of
+ * a block of zeros every CSF_OBJS_PER_BLOCK creates, and a block left
+ * damaged by a repair that lowered the mark and was interrupted before it
+ * rewrote the block would fail every create from now on.
  */
 static int csf_slot_rec(struct csf_fs *fs, struct csf_state *st, u32 id,
 			struct csf_buf **bp, struct csf_obj_rec **rp)
 {
-	int ret = csf_rec_get_dirty(fs, id, bp, rp);
-
+	u64 blk = fs->geo.objtab_start + id / CSF_OBJS_PER_BLOCK;
 	/* the first usable slot of its block (slot 0 is never used) */
-	if (ret != -EUCLEAN || st->free_head ||
-	    id != max_t(u32, 1, id - id % CSF_OBJS_PER_BLOCK) ||
-	    id != le32_to_cpu(st->obj_hwm))
-		return ret;
-	*bp = csf_buf_new(fs, fs->geo.objtab_start + id / CSF_OBJS_PER_BLOCK,
-			  CSF_T_OBJTAB);
+	bool fresh = !st->free_head && id == le32_to_cpu(st->obj_hwm) &&
+		     id == max_t(u32, 1, id - id % CSF_OBJS_PER_BLOCK);
+	int ret;
+
+	if (!fresh || csf_buf_cached(fs, blk)) {
+		ret = csf_rec_get_dirty(fs, id, bp, rp);
+		if (ret != -EUCLEAN || !fresh)
+			return ret;
+	}
+	*bp = csf_buf_new(fs, blk, CSF_T_OBJTAB);
 	if (!*bp)
 		return -ENOMEM;
 	ret = csf_buf_dirty(fs, *bp);
