@@ -266,6 +266,44 @@ UT_TEST(cull_walk_reads_records_ahead_1t)
 }
 
 /*
+ * The whole index of a million-object cache (1 TiB, the largest journal)
+ * stays in the buffer cache, up to CSF_BUFS_INDEX_MAX buckets: a cull
+ * deletes objects whose buckets are scattered over the index, and with the
+ * fixed 4,096 buffers of before, a cull of a million-object cache read a
+ * bucket for two victims in three.  The second pass over the same keys
+ * reads the same buckets, all cached.
+ */
+UT_TEST(index_of_a_million_objects_stays_cached)
+{
+	struct csf_memdev *m = big_dev(256ULL << 20, 1000000);
+	struct csf_fs *fs = t_open(m);
+	u32 vid = t_vol(fs, "v"), id, gen, i, n, pass;
+	u64 reads = 0;
+	char key[32];
+
+	UT_ASSERT_MSG(fs->geo.index_len > CSF_BUFS_BASE,
+		      "index of %llu buckets",
+		      (unsigned long long)fs->geo.index_len);
+	n = (u32)fs->geo.index_len * 3;
+	for (pass = 0; pass < 2; pass++) {
+		reads = fs->stats.reads;
+		for (i = 0; i < n; i++) {
+			snprintf(key, sizeof(key), "absent-%u", i);
+			UT_ASSERT_EQ(csf_obj_lookup(fs, vid, key,
+						    (u32)strlen(key), &id,
+						    &gen), -ENOENT);
+		}
+		reads = fs->stats.reads - reads;
+	}
+	UT_ASSERT_MSG(reads == 0,
+		      "%llu metadata reads on the second pass over the index of %llu buckets (buffer cache of %u)",
+		      (unsigned long long)reads,
+		      (unsigned long long)fs->geo.index_len, fs->maxbufs);
+	csf_close(fs);
+	csf_memdev_free(m);
+}
+
+/*
  * A checkpoint writes the committed blocks home in block order, so that
  * the kernel's device layer joins runs of consecutive blocks into one bio:
  * creates and deletes dirty index buckets (by key hash), table blocks,

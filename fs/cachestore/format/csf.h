@@ -281,6 +281,18 @@ void csf_buf_forget(struct csf_fs *fs, u64 blkno);
 int csf_buf_init(struct csf_fs *fs, u32 maxbufs);
 #define CSF_PREFETCH_MAX	32
 #define CSF_RA_BLOCKS		16	/* object table read-ahead of LRU walks */
+/*
+ * The metadata buffer cache's soft limit: CSF_BUFS_BASE buffers, plus one
+ * per index bucket up to CSF_BUFS_INDEX_MAX, so that the whole index of a
+ * cache of up to about ten million object slots stays cached (a cull
+ * deletes objects whose buckets are scattered over the index).  A
+ * checkpoint comes once more than CSF_CKPT_BUFS committed blocks wait to
+ * be written home (or half the limit, if lower), whatever the limit: the
+ * checkpoint holds the cache lock while it writes them.
+ */
+#define CSF_BUFS_BASE		4096
+#define CSF_BUFS_INDEX_MAX	65536
+#define CSF_CKPT_BUFS		2048
 void csf_buf_prefetch(struct csf_fs *fs, const u64 *blks, u32 n, u16 type);
 bool csf_buf_cached(struct csf_fs *fs, u64 blkno);
 void csf_buf_exit(struct csf_fs *fs);

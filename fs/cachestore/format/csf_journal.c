@@ -416,7 +416,7 @@ int csf_commit(struct csf_fs *fs)
 	csf_buf_committed(fs);
 	csf_pending_release(fs, &fs->pend_txn);
 	if (csf_ring_used(fs) * 2 > fs->geo.ring_len ||
-	    fs->nckpt > fs->maxbufs / 2)
+	    fs->nckpt > min_t(u32, fs->maxbufs / 2, CSF_CKPT_BUFS))
 		return csf_checkpoint(fs);
 	return 0;
 }

@@ -781,7 +781,8 @@ int csf_open(const struct csf_dev *dev, u32 flags, struct csf_fs **out)
 		fs->flags |= CSF_FS_USED_BACKUP;
 	}
 	fs->max_txn = csf_journal_max_txn(fs->geo.ring_len);
-	ret = csf_buf_init(fs, 4096);
+	ret = csf_buf_init(fs, CSF_BUFS_BASE +
+			   (u32)min_t(u64, fs->geo.index_len, CSF_BUFS_INDEX_MAX));
 	if (ret)
 		goto fail;
 	fs->meta_reserve = min_t(u64, 256, (fs->geo.data_end -
