@@ -26,6 +26,7 @@
 #include <linux/fs.h>
 #include <linux/fs_context.h>
 #include <linux/fs_parser.h>
+#include <linux/mm.h>
 #include <linux/seq_file.h>
 #include <linux/statfs.h>
 #include <linux/slab.h>
@@ -336,6 +337,15 @@ static int cachestore_fill_super(struct super_block *sb, struct fs_context *fc)
 		return ret;
 	}
 	csf_frees_hold(cache->fs);
+	/*
+	 * The library's buffer cache may hold the whole index, up to
+	 * CSF_BUFS_INDEX_MAX buckets more than CSF_BUFS_BASE blocks; it is not
+	 * given back under memory pressure, so on a small machine it holds no
+	 * more than 1/32 of the memory.
+	 */
+	cache->fs->maxbufs = min_t(u64, cache->fs->maxbufs,
+				   max_t(u64, CSF_BUFS_BASE,
+					 totalram_pages() * (PAGE_SIZE / CSF_BLOCK_SIZE) / 32));
 	if (ctx->protect >= 0)
 		cache->fs->protect_pct = ctx->protect;
 	if (!cache->tag[0])

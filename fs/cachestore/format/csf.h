@@ -283,9 +283,10 @@ int csf_buf_init(struct csf_fs *fs, u32 maxbufs);
 #define CSF_RA_BLOCKS		16	/* object table read-ahead of LRU walks */
 /*
  * The metadata buffer cache's soft limit: CSF_BUFS_BASE buffers, plus one
- * per index bucket up to CSF_BUFS_INDEX_MAX, so that the whole index of a
- * cache of up to about ten million object slots stays cached (a cull
- * deletes objects whose buckets are scattered over the index).  A
+ * per index bucket up to CSF_BUFS_INDEX_MAX, so that the index of a cache
+ * of up to about ten million object slots can stay cached beside what a
+ * cull round holds (a cull deletes objects whose buckets are scattered
+ * over the index).  The kernel caps it by the machine's memory.  A
  * checkpoint comes once more than CSF_CKPT_BUFS committed blocks wait to
  * be written home (or half the limit, if lower), whatever the limit: the
  * checkpoint holds the cache lock while it writes them.
