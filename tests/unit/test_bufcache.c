@@ -227,43 +227,7 @@ static void walk_reads_ahead(struct csf_memdev *m)
 	csf_memdev_free(m);
 }
 
-UT_TEST(cull_walk_reads_records_ahead)
-{
-	walk_reads_ahead(t_mkdev(1 << 15, false));
-}
-
-/*
- * The same at real geometry: a sparse 64 GiB device with the largest
- * journal (4 GiB), so that the object table, the blocks read ahead and the
- * high-water mark all lie past 4 GiB; and 1 TiB with a table for a million
- * objects.
- */
-static struct csf_memdev *big_dev(u64 nblocks, u64 expected)
-{
-	struct csf_format_params p;
-	struct csf_memdev *m = csf_memdev_new(nblocks, false);
-	struct csf_geo g;
-
-	UT_ASSERT(m);
-	t_params(&p, nblocks);
-	p.journal_blocks = CSF_MAX_JOURNAL;
-	p.expected_objects = expected;
-	UT_ASSERT_EQ(csf_format(&m->dev, &p, &g), 0);
-	UT_ASSERT_MSG(g.objtab_start * CSF_BLOCK_SIZE > (4ULL << 30),
-		      "object table at block %llu",
-		      (unsigned long long)g.objtab_start);
-	return m;
-}
-
-UT_TEST(cull_walk_reads_records_ahead_64g)
-{
-	walk_reads_ahead(big_dev(16ULL << 20, 2000));
-}
-
-UT_TEST(cull_walk_reads_records_ahead_1t)
-{
-	walk_reads_ahead(big_dev(256ULL << 20, 1000000));
-}
+UT_TEST_GEOMETRIES(cull_walk_reads_records_ahead, walk_reads_ahead)
 
 /*
  * The whole index of a million-object cache (1 TiB, the largest journal)
@@ -275,7 +239,7 @@ UT_TEST(cull_walk_reads_records_ahead_1t)
  */
 UT_TEST(index_of_a_million_objects_stays_cached)
 {
-	struct csf_memdev *m = big_dev(256ULL << 20, 1000000);
+	struct csf_memdev *m = t_mkdev_big(256ULL << 20, 1000000);
 	struct csf_fs *fs = t_open(m);
 	u32 vid = t_vol(fs, "v"), id, gen, i, n, pass;
 	u64 reads = 0;

@@ -30,18 +30,60 @@ static inline void t_params(struct csf_format_params *p, u64 nblocks)
 	p->mkfs_time = 1700000000;
 }
 
-/* A formatted in-memory device of @nblocks. */
-static inline struct csf_memdev *t_mkdev(u64 nblocks, bool volatile_cache)
+/*
+ * A formatted in-memory device of @nblocks, with t_params()' journal and
+ * object count unless @journal or @expected is given.
+ */
+static inline struct csf_memdev *t_mkdev_geo(u64 nblocks, bool volatile_cache,
+					     u64 journal, u64 expected,
+					     struct csf_geo *g)
 {
 	struct csf_format_params p;
 	struct csf_memdev *m = csf_memdev_new(nblocks, volatile_cache);
-	struct csf_geo g;
+	struct csf_geo local;
 
 	UT_ASSERT(m);
 	t_params(&p, nblocks);
-	UT_ASSERT_EQ(csf_format(&m->dev, &p, &g), 0);
+	if (journal)
+		p.journal_blocks = journal;
+	if (expected)
+		p.expected_objects = expected;
+	UT_ASSERT_EQ(csf_format(&m->dev, &p, g ? g : &local), 0);
 	return m;
 }
+
+static inline struct csf_memdev *t_mkdev(u64 nblocks, bool volatile_cache)
+{
+	return t_mkdev_geo(nblocks, volatile_cache, 0, 0, NULL);
+}
+
+/*
+ * A formatted sparse in-memory device of @nblocks at real geometry, with
+ * the largest journal (4 GiB) and a table for @expected objects, so that
+ * the object table (and so the high-water mark and the blocks read ahead)
+ * lies past 4 GiB.
+ */
+static inline struct csf_memdev *t_mkdev_big(u64 nblocks, u64 expected)
+{
+	struct csf_geo g;
+	struct csf_memdev *m = t_mkdev_geo(nblocks, false, CSF_MAX_JOURNAL,
+					   expected, &g);
+
+	UT_ASSERT_MSG(g.objtab_start * CSF_BLOCK_SIZE > (4ULL << 30),
+		      "object table at block %llu",
+		      (unsigned long long)g.objtab_start);
+	return m;
+}
+
+/*
+ * Three tests that run @fn on a fresh device: a small one (128 MiB), and at
+ * real geometry (t_mkdev_big()) 64 GiB, and 1 TiB with a table for a
+ * million objects.
+ */
+#define UT_TEST_GEOMETRIES(tname, fn)					\
+	UT_TEST(tname) { fn(t_mkdev(1 << 15, false)); }			\
+	UT_TEST(tname##_64g) { fn(t_mkdev_big(16ULL << 20, 2000)); }	\
+	UT_TEST(tname##_1t) { fn(t_mkdev_big(256ULL << 20, 1000000)); }
 
 static inline struct csf_fs *t_open(struct csf_memdev *m)
 {
