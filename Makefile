@@ -126,7 +126,8 @@ demo: have-deps
 # backends in it; a table in build/bench-cull/KVER/cull.md.  With N=100000
 # it takes some 40 minutes under TCG; IMAGE= (see the script) binds a
 # prebuilt image of a million objects instead.  `make -C tests/unit bench` builds
-# bench_cull, the format library's own fill and cull cost, natively.
+# build/tests/bench/bench_cull, the format library's own fill and cull cost,
+# natively.
 bench-cull: have-deps
 	@$(MAKE) --no-print-directory all
 	@scripts/bench-cull.sh
