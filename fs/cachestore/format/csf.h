@@ -57,6 +57,11 @@
  * kernel then takes the cache offline, as other operations of that
  * transaction are lost too).
  *
+ * Object cache (csf_ocache.c): csf_obj_lookup(), csf_obj_get(),
+ * csf_obj_query() and csf_obj_map() without allocation answer from an
+ * in-memory copy of live records, dropped whenever a record's block joins a
+ * transaction; fs->oc_max objects (csf_oc_init(); 0: off).
+ *
  * Block parsers (never trust a field: every length/offset bounds checked)
  *   csf_blk_verify(), csf_sb_decode(), csf_validate_block()
  */
@@ -164,6 +169,7 @@ struct csf_pending {
 struct csf_stats {
 	u64 commits, checkpoints, replayed_txns, replayed_blocks;
 	u64 aborts, reads, writes, flushes;
+	u64 oc_hits;			/* answered by the object cache */
 };
 
 #define CSF_OPEN_RDONLY		0x1	/* never write; replay in memory only */
@@ -206,6 +212,11 @@ struct csf_fs {
 	bool vol_refs_ok;		/* false: rebuild before use */
 	struct csf_stats stats;
 	u8 *scratch;			/* one block */
+	/* object cache: csf_ocache.c */
+	struct csf_oent **oc_keys, **oc_ids;
+	struct csf_list oc_lru;
+	u32 oc_mask, oc_n, oc_max;
+	bool oc_bypass;			/* test hook: neither answer nor fill */
 };
 
 struct csf_statfs {
@@ -303,6 +314,28 @@ void csf_buf_committed(struct csf_fs *fs);
 int csf_buf_write_home(struct csf_fs *fs, u64 seq);
 void csf_buf_ckpt_done(struct csf_fs *fs);
 int csf_buf_install(struct csf_fs *fs, u64 blkno, const void *img);
+bool csf_buf_in_txn(const struct csf_buf *b);
+
+/* csf_ocache.c */
+/*
+ * The object cache's default size: a quarter of a million objects, about
+ * 40 MiB with NFS's keys; the kernel caps it by the machine's memory.
+ */
+#define CSF_OC_DEF		262144
+int csf_oc_init(struct csf_fs *fs, u32 max);
+void csf_oc_exit(struct csf_fs *fs);
+void csf_oc_clear(struct csf_fs *fs);
+void csf_oc_drop_block(struct csf_fs *fs, u64 blkno);
+void csf_oc_fill(struct csf_fs *fs, u32 objid, const struct csf_buf *b,
+		 const struct csf_obj_rec *r);
+bool csf_oc_lookup(struct csf_fs *fs, u64 hash, u32 vid, const void *key,
+		   u32 len, u32 *objid, u32 *gen);
+bool csf_oc_get(struct csf_fs *fs, u32 objid, struct csf_obj_info *info);
+int csf_oc_map(struct csf_fs *fs, u32 objid, u32 gen, u64 *size, u8 **ent);
+bool csf_oc_has_aux(struct csf_fs *fs, u32 objid, u32 gen, const void *aux,
+		    u32 len);
+bool csf_oc_has_size(struct csf_fs *fs, u32 objid, u32 gen, u64 size);
+bool csf_oc_has_dirty(struct csf_fs *fs, u32 objid, u32 gen, bool dirty);
 
 /* csf_journal.c */
 /*

@@ -329,6 +329,8 @@ struct csf_buf *csf_buf_new(struct csf_fs *fs, u64 blkno, u16 type)
 {
 	struct csf_buf *b = csf_buf_find(fs, blkno);
 
+	csf_oc_drop_block(fs, blkno);	/* its records change: csf_ocache.c */
+
 	if (!b) {
 		b = csf_buf_alloc(fs, blkno);
 		if (!b)
@@ -346,9 +348,17 @@ struct csf_buf *csf_buf_new(struct csf_fs *fs, u64 blkno, u16 type)
 	return b;
 }
 
+/* Is @b in the running transaction (its contents may still change)? */
+bool csf_buf_in_txn(const struct csf_buf *b)
+{
+	return b->flags & CSF_BUF_TXN;
+}
+
 /* Add @b to the running transaction; keeps a frozen copy for abort. */
 int csf_buf_dirty(struct csf_fs *fs, struct csf_buf *b)
 {
+	/* its records are about to change: csf_ocache.c */
+	csf_oc_drop_block(fs, b->blkno);
 	if (b->flags & CSF_BUF_TXN)
 		return 0;
 	if (fs->flags & CSF_OPEN_RDONLY)
@@ -527,6 +537,8 @@ void csf_buf_ckpt_done(struct csf_fs *fs)
 int csf_buf_install(struct csf_fs *fs, u64 blkno, const void *img)
 {
 	struct csf_buf *b = csf_buf_find(fs, blkno);
+
+	csf_oc_drop_block(fs, blkno);
 
 	if (!b) {
 		b = csf_buf_alloc(fs, blkno);

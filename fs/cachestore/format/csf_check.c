@@ -668,7 +668,8 @@ out:
  * check itself could not run.  The running transaction is committed and
  * the journal checkpointed first.
  */
-int csf_check(struct csf_fs *fs, u32 flags, struct csf_check_report *rep)
+static int csf_check_run(struct csf_fs *fs, u32 flags,
+			 struct csf_check_report *rep)
 {
 	const struct csf_geo *g = &fs->geo;
 	struct csf_ck c = { .fs = fs, .rep = rep };
@@ -791,5 +792,19 @@ out:
 	csf_vfree(c.bad);
 	csf_vfree(c.seen);
 	csf_free(st);
+	return ret;
+}
+
+/*
+ * csf_check - the object cache is dropped before and after: a repair
+ * rewrites records (some of them without the journal).
+ */
+int csf_check(struct csf_fs *fs, u32 flags, struct csf_check_report *rep)
+{
+	int ret;
+
+	csf_oc_clear(fs);
+	ret = csf_check_run(fs, flags, rep);
+	csf_oc_clear(fs);
 	return ret;
 }

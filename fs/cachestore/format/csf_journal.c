@@ -458,6 +458,7 @@ void csf_abort(struct csf_fs *fs)
 	if (fs->ntxn)
 		fs->stats.aborts++;
 	csf_buf_abort(fs);
+	csf_oc_clear(fs);
 	/* those frees are undone: never discard the blocks */
 	fs->pend_txn.n = 0;
 	/* records rolled back under the volume reference counts */

@@ -722,6 +722,7 @@ static int csf_find_cb(void *priv, u32 objid, u32 probe)
 		return 0;
 	f->objid = objid;
 	f->gen = le32_to_cpu(r->gen);
+	csf_oc_fill(f->fs, objid, b, r);
 	return 1;
 }
 
@@ -751,6 +752,8 @@ static int csf_obj_find(struct csf_fs *fs, u32 vid, const void *key, u32 len,
 	ret = csf_obj_hash(fs, vid, key, len, &hash);
 	if (ret)
 		return ret;
+	if (csf_oc_lookup(fs, hash, vid, key, len, objid, gen))
+		return 0;
 	ret = csf_index_iter(fs, hash, csf_find_cb, &f);
 	if (ret < 0)
 		return ret;
@@ -838,11 +841,14 @@ int csf_obj_get(struct csf_fs *fs, u32 objid, struct csf_obj_info *info)
 	int ret;
 
 	csf_call_begin(fs);
+	if (csf_oc_get(fs, objid, info))
+		return 0;
 	ret = csf_rec_get(fs, objid, &b, &r);
 	if (ret)
 		return ret;
 	if (!r->flags)
 		return -ENOENT;
+	csf_oc_fill(fs, objid, b, r);
 	info->gen = le32_to_cpu(r->gen);
 	info->vol_id = le32_to_cpu(r->vol_id);
 	info->flags = le16_to_cpu(r->flags);
@@ -870,11 +876,15 @@ int csf_obj_set_aux(struct csf_fs *fs, u32 objid, u32 gen,
 		return -EINVAL;
 	/*
 	 * The netfs gives its aux data back at every relinquish, mostly
-	 * unchanged: then nothing is dirtied, and nothing journalled.
+	 * unchanged: then nothing is dirtied, and nothing journalled, and
+	 * the object cache mostly tells so without reading the record.
 	 */
+	if (csf_oc_has_aux(fs, objid, gen, aux, len))
+		return 0;
 	ret = csf_live_get(fs, objid, gen, &b, &r);
 	if (ret)
 		return ret;
+	csf_oc_fill(fs, objid, b, r);
 	if (r->aux_len == len && (!len || !memcmp(r->aux, aux, len)))
 		return 0;
 	ret = csf_op_begin(fs, 1);
@@ -974,9 +984,12 @@ int csf_obj_resize(struct csf_fs *fs, u32 objid, u32 gen, u64 size)
 	if (size > CSF_MAX_FILE_PAGES << CSF_BLOCK_SHIFT)
 		return -EINVAL;
 	/* the same size (a relinquish records it every time): nothing to do */
+	if (csf_oc_has_size(fs, objid, gen, size))
+		return 0;
 	ret = csf_live_get(fs, objid, gen, &b, &r);
 	if (ret)
 		return ret;
+	csf_oc_fill(fs, objid, b, r);
 	if (le64_to_cpu(r->size) == size)
 		return 0;
 	ret = csf_op_begin(fs, 8 + CSF_TRIM_DIRECT * 4);
@@ -1238,9 +1251,13 @@ int csf_obj_set_dirty(struct csf_fs *fs, u32 objid, u32 gen, bool dirty)
 	int ret;
 
 	csf_call_begin(fs);
+	/* a withdrawal marks every object clean: mostly it already is */
+	if (csf_oc_has_dirty(fs, objid, gen, dirty))
+		return 0;
 	ret = csf_live_get(fs, objid, gen, &b, &r);
 	if (ret)
 		return ret;
+	csf_oc_fill(fs, objid, b, r);
 	if (!!(r->oflags & CSF_OF_DIRTY) == dirty)
 		return 0;
 	ret = csf_op_begin(fs, 2);
@@ -1547,7 +1564,7 @@ int csf_obj_map(struct csf_fs *fs, u32 objid, u32 gen, u64 page, bool alloc,
 	const struct csf_geo *g = &fs->geo;
 	struct csf_obj_rec *r;
 	struct csf_buf *b;
-	u64 gi, pi, want, start, goal = 0;
+	u64 gi, pi, want, start, csize, goal = 0;
 	u32 got, a;
 	u8 *e, *pe;
 	int ret;
@@ -1555,6 +1572,19 @@ int csf_obj_map(struct csf_fs *fs, u32 objid, u32 gen, u64 page, bool alloc,
 	csf_call_begin(fs);
 	if (page >= CSF_MAX_FILE_PAGES)
 		return -EFBIG;
+	/* a small object's whole map may be in the object cache */
+	ret = csf_oc_map(fs, objid, gen, &csize, &e);
+	if (ret < 0)
+		return ret;
+	if (ret && page < g->ppg) {
+		if (csf_ent_pblk(e) && page < csf_ent_alloc(e)) {
+			*pblk = csf_ent_pblk(e) + page;
+			*npages = csf_ent_alloc(e) - (u32)page;
+			return 0;
+		}
+		if (!alloc)
+			return -ENODATA;
+	}
 	ret = csf_live_get(fs, objid, gen, &b, &r);
 	if (ret)
 		return ret;
@@ -1651,14 +1681,25 @@ int csf_obj_query(struct csf_fs *fs, u32 objid, u32 gen, u64 page, u32 max,
 	u64 gi, pi, end, p = page;
 	u32 n = 0;
 	bool first = true, st = false;
-	u8 *e = NULL;
-	int ret;
+	u8 *e = NULL, *e0 = NULL;
+	int ret, cached;
 
 	csf_call_begin(fs);
-	ret = csf_live_get(fs, objid, gen, &b, &r);
-	if (ret)
-		return ret;
-	end = csf_pages(le64_to_cpu(r->size));
+	/*
+	 * Cached, with the map entry of granule 0, the object lies within that
+	 * granule: every page past it is past the end, and absent.
+	 */
+	cached = csf_oc_map(fs, objid, gen, &end, &e0);
+	if (cached < 0)
+		return cached;
+	if (!cached) {
+		ret = csf_live_get(fs, objid, gen, &b, &r);
+		if (ret)
+			return ret;
+		csf_oc_fill(fs, objid, b, r);
+		end = le64_to_cpu(r->size);
+	}
+	end = csf_pages(end);
 	*present = false;
 	*run = 0;
 	if (!max)
@@ -1667,7 +1708,9 @@ int csf_obj_query(struct csf_fs *fs, u32 objid, u32 gen, u64 page, u32 max,
 		bool s;
 
 		gi = csf_divrem(p, g->ppg, &pi);
-		if (first || !pi) {
+		if (cached && (first || !pi)) {
+			e = gi ? NULL : e0;
+		} else if (first || !pi) {
 			ret = csf_live_get(fs, objid, gen, &b, &r);
 			if (!ret)
 				ret = csf_map_find(fs, r, gi, false, &e);

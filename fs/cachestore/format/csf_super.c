@@ -783,6 +783,8 @@ int csf_open(const struct csf_dev *dev, u32 flags, struct csf_fs **out)
 	fs->max_txn = csf_journal_max_txn(fs->geo.ring_len);
 	ret = csf_buf_init(fs, CSF_BUFS_BASE +
 			   (u32)min_t(u64, fs->geo.index_len, CSF_BUFS_INDEX_MAX));
+	if (!ret)
+		ret = csf_oc_init(fs, CSF_OC_DEF);
 	if (ret)
 		goto fail;
 	fs->meta_reserve = min_t(u64, 256, (fs->geo.data_end -
@@ -813,6 +815,7 @@ int csf_open(const struct csf_dev *dev, u32 flags, struct csf_fs **out)
 	return 0;
 fail:
 	csf_buf_exit(fs);
+	csf_oc_exit(fs);
 	csf_free(fs->scratch);
 	csf_free(fs);
 	return ret;
@@ -825,6 +828,7 @@ void csf_close(struct csf_fs *fs)
 	if (!(fs->flags & CSF_OPEN_RDONLY) && !fs->error)
 		csf_checkpoint(fs);
 	csf_buf_exit(fs);
+	csf_oc_exit(fs);
 	csf_vfree(fs->pend_txn.ext);
 	csf_vfree(fs->pend_meta.ext);
 	csf_vfree(fs->pend_held.ext);
