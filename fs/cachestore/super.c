@@ -40,6 +40,23 @@ enum {
 	opt_protect,
 };
 
+/*
+ * The sizes of the format library's two in-memory caches at bind, as module
+ * parameters (read at each bind).  objcache_max: objects kept in the object
+ * cache (csf_ocache.c); -1, the default, sizes it automatically, 0 turns it
+ * off.  meta_bufs: testing only, a lower limit for the metadata buffer cache
+ * in 4 KiB blocks (0: automatic), so that a test can make a working set
+ * outgrow it (tests/vm/tests/cachestore_objcache.sh).
+ */
+static int objcache_max = -1;
+module_param(objcache_max, int, 0644);
+MODULE_PARM_DESC(objcache_max,
+		 "objects the object cache keeps, per cache (-1: automatic, 0: off)");
+static unsigned int meta_bufs;
+module_param(meta_bufs, uint, 0600);
+MODULE_PARM_DESC(meta_bufs,
+		 "testing only: metadata buffer cache limit in blocks (0: automatic)");
+
 static const struct fs_parameter_spec cachestore_param_specs[] = {
 	fsparam_string("tag", opt_tag),
 	fsparam_u32("commit", opt_commit),
@@ -173,6 +190,7 @@ static int cachestore_stats_show(struct seq_file *m, void *v)
 	struct cachestore_stats *s = &cache->stats;
 	struct csf_statfs st;
 	struct csf_stats io;
+	u32 oc_n, oc_max;
 	unsigned int i;
 	int ret;
 
@@ -181,6 +199,8 @@ static int cachestore_stats_show(struct seq_file *m, void *v)
 	mutex_lock(&cache->lock);
 	ret = csf_statfs(cache->fs, &st);
 	io = cache->fs->stats;
+	oc_n = cache->fs->oc_n;
+	oc_max = cache->fs->oc_max;
 	mutex_unlock(&cache->lock);
 	if (ret)
 		return ret;
@@ -194,6 +214,9 @@ static int cachestore_stats_show(struct seq_file *m, void *v)
 	/* the metadata I/O of the format library since the bind */
 	seq_printf(m, "meta_reads: %llu\nmeta_writes: %llu\nmeta_flushes: %llu\ncheckpoints: %llu\n",
 		   io.reads, io.writes, io.flushes, io.checkpoints);
+	/* stats/ (sysfs.c) holds the counters after journal_used */
+	seq_printf(m, "objcache_hits: %llu\nobjcache_objects: %u\nobjcache_max: %u\n",
+		   io.oc_hits, oc_n, oc_max);
 	seq_printf(m, "journal_blocks: %llu\njournal_used: %llu\n",
 		   st.journal_blocks, st.journal_used);
 	for (i = 0; cachestore_stat_names[i]; i++)
@@ -285,6 +308,7 @@ static int cachestore_fill_super(struct super_block *sb, struct fs_context *fc)
 	};
 	struct cachestore_cache *cache;
 	struct csf_dev dev;
+	u64 max_oc;
 	int ret;
 
 	cache = kzalloc(sizeof(*cache), GFP_KERNEL);
@@ -346,6 +370,23 @@ static int cachestore_fill_super(struct super_block *sb, struct fs_context *fc)
 	cache->fs->maxbufs = min_t(u64, cache->fs->maxbufs,
 				   max_t(u64, CSF_BUFS_BASE,
 					 totalram_pages() * (PAGE_SIZE / CSF_BLOCK_SIZE) / 32));
+	if (READ_ONCE(meta_bufs))
+		cache->fs->maxbufs = min(cache->fs->maxbufs, READ_ONCE(meta_bufs));
+	/*
+	 * The object cache (csf_ocache.c) is not given back under memory
+	 * pressure either: an entry takes about 256 bytes with NFS's keys, so
+	 * it holds CSF_OC_DEF objects, but no more than 1/64 of the memory.
+	 */
+	max_oc = min_t(u64, CSF_OC_DEF,
+		       totalram_pages() * (PAGE_SIZE / 256) / 64);
+	if (READ_ONCE(objcache_max) >= 0)
+		max_oc = READ_ONCE(objcache_max);
+	if (max_oc != cache->fs->oc_max) {
+		csf_oc_exit(cache->fs);
+		ret = csf_oc_init(cache->fs, max_oc);
+		if (ret)
+			return ret;	/* cachestore_kill_sb() closes it */
+	}
 	if (ctx->protect >= 0)
 		cache->fs->protect_pct = ctx->protect;
 	if (!cache->tag[0])

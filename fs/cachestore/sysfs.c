@@ -42,6 +42,7 @@ enum {
 	ca_objects_dying, ca_volumes,
 	ca_journal_blocks, ca_journal_used,
 	ca_meta_reads, ca_meta_writes, ca_meta_flushes, ca_checkpoints,
+	ca_objcache_hits, ca_objcache_objects, ca_objcache_max,
 };
 
 /* ---- tunables ---- */
@@ -155,6 +156,7 @@ static ssize_t cachestore_info_show(struct cachestore_cache *cache,
 	const struct csf_geo *g = &cache->fs->geo;
 	struct csf_statfs st;
 	struct csf_stats io;
+	u32 oc_n, oc_max;
 	u64 v;
 	int ret;
 
@@ -172,6 +174,8 @@ static ssize_t cachestore_info_show(struct cachestore_cache *cache,
 	mutex_lock(&cache->lock);
 	ret = csf_statfs(cache->fs, &st);
 	io = cache->fs->stats;
+	oc_n = cache->fs->oc_n;
+	oc_max = cache->fs->oc_max;
 	mutex_unlock(&cache->lock);
 	if (ret)
 		return ret;
@@ -187,6 +191,15 @@ static ssize_t cachestore_info_show(struct cachestore_cache *cache,
 		break;
 	case ca_checkpoints:
 		v = io.checkpoints;
+		break;
+	case ca_objcache_hits:
+		v = io.oc_hits;
+		break;
+	case ca_objcache_objects:
+		v = oc_n;
+		break;
+	case ca_objcache_max:
+		v = oc_max;
 		break;
 	case ca_blocks_total:
 		v = st.total_blocks;
@@ -278,6 +291,9 @@ CS_INFO(meta_reads);
 CS_INFO(meta_writes);
 CS_INFO(meta_flushes);
 CS_INFO(checkpoints);
+CS_INFO(objcache_hits);
+CS_INFO(objcache_objects);
+CS_INFO(objcache_max);
 CS_ATTR(evict, 0200, NULL, cachestore_evict_store, 0);
 
 static struct attribute *cachestore_attrs[] = {
@@ -309,6 +325,9 @@ static struct attribute *cachestore_attrs[] = {
 	&cachestore_attr_meta_writes.attr,
 	&cachestore_attr_meta_flushes.attr,
 	&cachestore_attr_checkpoints.attr,
+	&cachestore_attr_objcache_hits.attr,
+	&cachestore_attr_objcache_objects.attr,
+	&cachestore_attr_objcache_max.attr,
 	&cachestore_attr_evict.attr,
 	NULL
 };

@@ -33,7 +33,7 @@ uuid=$("$CS_REPO/build/bin/cachestore-probe" -o udev "$CS_DISK_CACHE" | sed -n '
 [ -n "$uuid" ] && [ "$(cat $SYS/uuid)" = "$uuid" ] ||
 	fail "uuid: sysfs '$(cat $SYS/uuid)', cachestore-probe '$uuid'"
 [ "$(cat $SYS/state)" = active ] || fail "state: '$(cat $SYS/state)'"
-for f in blocks_total blocks_data blocks_free objects_max objects_live objects_probation objects_dying volumes journal_blocks journal_used; do
+for f in blocks_total blocks_data blocks_free objects_max objects_live objects_probation objects_dying volumes journal_blocks journal_used objcache_hits objcache_objects objcache_max; do
 	[ "$(cat $SYS/$f)" = "$(cs_stat $C $f)" ] ||
 		fail "$f: sysfs '$(cat $SYS/$f)', stats file '$(cs_stat $C $f)'"
 done

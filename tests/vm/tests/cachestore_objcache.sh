@@ -1,0 +1,94 @@
+#!/bin/bash
+# vm: disks=cache:1G timeout=900
+# The object cache (issue 16): once a small-file working set outgrows the
+# metadata buffer cache, a warm pass still reads no metadata block.  2,000
+# files of 4-16 KiB over NFSv3, with the buffer cache held to 128 blocks
+# (module parameter meta_bufs, testing only: 512 objects' table blocks at
+# most): a cold pass fills the cache, a first warm pass fills the object
+# cache, and the second warm pass must read no metadata block, with every
+# lookup answered from memory (objcache_hits).  Then the same with the
+# object cache off (objcache_max=0): the second warm pass reads table
+# blocks again, which is what this test would see without the object
+# cache.  Every file is checked against the server's sha256 list in every
+# pass.
+. "$CS_REPO/tests/vm/lib.sh"
+
+n_files=2000
+P=/sys/module/cachestore/parameters
+cs_insmod "$CS_KOBJ/fs/cachestore/cachestore.ko" || fail "insmod cachestore"
+echo 128 > $P/meta_bufs
+cachestore_bind "$CS_DISK_CACHE" /mnt/cache
+assert [ "$(cs_stat /mnt/cache objcache_max)" -ge $n_files ]
+nfs_server /srv/export
+S=/srv/export M=/mnt/nfs
+n=$(python3 - "$S" "$n_files" <<'PY'
+import os, random, sys
+root, nf, pages = sys.argv[1], int(sys.argv[2]), 0
+for d in range(4):
+    os.mkdir(f"{root}/d{d}")
+for i in range(nf):
+    r = random.Random(i)
+    size = r.randint(4096, 16384)
+    with open(f"{root}/d{i % 4}/f{i:05d}", "wb") as f:
+        f.write(r.randbytes(size))
+    pages += (size + 4095) // 4096
+print(pages)
+PY
+)
+(cd $S && find . -type f | sort | xargs sha256sum) > /tmp/sums
+assert [ "$(wc -l < /tmp/sums)" = $n_files ]
+log "$n_files files, $n pages"
+nfs_mount 3 $S $M
+split -n l/2 /tmp/sums /tmp/sums.
+check_all() {
+	local p pids=() bad=0
+	for p in /tmp/sums.a?; do
+		(cd $M && sha256sum -c --quiet "$p") &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do wait "$p" || bad=1; done
+	[ $bad = 0 ] || fail "some files read wrong"
+}
+
+# warm2 LABEL: two warm passes; sets mr and oh to the second's metadata
+# reads and object-cache hits
+warm2() {
+	local mr0 oh0
+	warm_read $M "$n" check_all
+	netfs_settle
+	mr0=$(cs_stat /mnt/cache meta_reads) oh0=$(cs_stat /mnt/cache objcache_hits)
+	warm_read $M "$n" check_all
+	netfs_settle
+	mr=$(($(cs_stat /mnt/cache meta_reads) - mr0))
+	oh=$(($(cs_stat /mnt/cache objcache_hits) - oh0))
+	log "$1: second warm pass: metadata blocks read +$mr, object cache hits +$oh, $(cs_stat /mnt/cache objcache_objects) objects cached"
+}
+
+cold_read $M "$n" check_all
+netfs_settle
+drop_caches		# the cold pass's cookies relinquished
+sync -f /mnt/cache
+assert [ "$(cs_stat /mnt/cache objects_live)" -ge $n_files ]
+warm2 "object cache on"
+[ "$mr" -eq 0 ] || fail "a warm pass of $n_files files read $mr metadata blocks with the object cache on"
+# each file: a lookup, its record, and the reads' queries and maps
+[ "$oh" -ge $((2 * n_files)) ] || fail "a warm pass of $n_files files had only $oh object cache hits"
+umount $M
+cachestore_unbind /mnt/cache
+cs_fsck "$CS_DISK_CACHE"
+
+echo 0 > $P/objcache_max
+cachestore_bind "$CS_DISK_CACHE" /mnt/cache
+assert [ "$(cs_stat /mnt/cache objcache_max)" = 0 ]
+nfs_mount 3 $S $M
+warm2 "object cache off"
+[ "$oh" -eq 0 ] || fail "the object cache answered $oh times while off"
+[ "$mr" -ge $((n_files / 4)) ] ||
+	fail "with the object cache off a warm pass read only $mr metadata blocks: the buffer cache was not outgrown, the test above proves nothing"
+umount $M
+cachestore_unbind /mnt/cache
+echo -1 > $P/objcache_max
+echo 0 > $P/meta_bufs
+cs_fsck "$CS_DISK_CACHE"
+kernel_clean
+log ok
