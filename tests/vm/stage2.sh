@@ -23,6 +23,8 @@ ip link set lo up
 echo 0 > /proc/sys/kernel/printk_ratelimit 2>/dev/null
 # Hung-task reports after 60 s so a test timeout still sees them.
 echo 60 > /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
+# ... with every CPU's backtrace: what runs while the hung tasks wait
+echo 1 > /proc/sys/kernel/hung_task_all_cpu_backtrace 2>/dev/null
 cd "$CS_REPO" || exit 1
 export CS_REPO CS_KVER CS_BOOT CS_RESULTS=/results
 # Nothing may be cached through fscache before the test starts: a host root
@@ -38,6 +40,35 @@ if [ -r /proc/fs/fscache/volumes ] && [ "$(wc -l < /proc/fs/fscache/volumes)" -g
 	busybox reboot -f
 fi
 echo "stage2: running $CS_SCRIPT (boot $CS_BOOT)" > /dev/kmsg
+# Once the kernel reports a hung task, show where each disk's requests
+# are, on the console: at the device (/sys/block/X/inflight, blk-mq's hctx
+# busy list) or still queued in the block layer (dispatch, sched lists).
+# A request the device never completes and one never dispatched are
+# different faults.
+(
+	while sleep 5; do
+		dmesg | grep -q 'blocked for more than' || continue
+		for b in /sys/block/vd*; do
+			d=${b##*/}
+			echo "stage2: hang: $d inflight $(cat $b/inflight)" > /dev/kmsg
+			for f in /sys/kernel/debug/block/$d/hctx*/busy \
+				 /sys/kernel/debug/block/$d/hctx*/dispatch \
+				 /sys/kernel/debug/block/$d/hctx*/sched_tags \
+				 /sys/kernel/debug/block/$d/hctx*/tags \
+				 /sys/kernel/debug/block/$d/requeue_list \
+				 /sys/kernel/debug/block/$d/sched/*_fifo_list; do
+				[ -r "$f" ] || continue
+				case $f in
+				*tags) grep -E '^(busy|ws_active)=' "$f" ;;
+				*) head -c 2000 "$f" ;;
+				esac | while IFS= read -r l; do
+					echo "stage2: hang: ${f#/sys/kernel/debug/block/}: $l" > /dev/kmsg
+				done
+			done
+		done
+		break
+	done
+) &
 (
 	set -o pipefail
 	timeout -k 5 "$CS_TIMEOUT" bash "$CS_SCRIPT" $CS_ARGS
