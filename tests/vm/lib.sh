@@ -450,6 +450,38 @@ mkdata() {
 	[ "$(stat -c %s "$f")" = $((mib * 1048576)) ] || fail "mkdata $f: short"
 }
 sum() { sha256sum "$1" | cut -d' ' -f1; }
+# small_tree DIR FILES DIRS MIN MAX: FILES files of MIN to MAX random
+# bytes (each seeded by its number: the same tree every run), spread over
+# DIRS directories DIR/d0... as DIR/dK/fNNNNN; prints their 4 KiB pages
+small_tree() {
+	python3 - "$@" <<'PY'
+import os, random, sys
+root, nf, nd, lo, hi = sys.argv[1], *map(int, sys.argv[2:6])
+pages = 0
+for d in range(nd):
+    os.makedirs(f"{root}/d{d}", exist_ok=True)
+for i in range(nf):
+    r = random.Random(i)
+    size = r.randint(lo, hi)
+    with open(f"{root}/d{i % nd}/f{i:05d}", "wb") as f:
+        f.write(r.randbytes(size))
+    pages += (size + 4095) // 4096
+print(pages)
+PY
+}
+# sums_check DIR SUMS N: DIR's files against the sha256sum list SUMS,
+# read by N readers at once (SUMS split in N); fails on any difference
+sums_check() {
+	local dir=$1 sums=$2 n=$3 p pids=() bad=0
+	rm -f "$sums".part.*
+	split -n "l/$n" "$sums" "$sums.part."
+	for p in "$sums".part.*; do
+		(cd "$dir" && sha256sum -c --quiet "$p") &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do wait "$p" || bad=1; done
+	[ $bad = 0 ] || fail "some files under $dir read wrong"
+}
 # verify FILE EXPECTED-SUM
 verify() {
 	local got

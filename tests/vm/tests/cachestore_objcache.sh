@@ -21,34 +21,12 @@ cachestore_bind "$CS_DISK_CACHE" /mnt/cache
 assert [ "$(cs_stat /mnt/cache objcache_max)" -ge $n_files ]
 nfs_server /srv/export
 S=/srv/export M=/mnt/nfs
-n=$(python3 - "$S" "$n_files" <<'PY'
-import os, random, sys
-root, nf, pages = sys.argv[1], int(sys.argv[2]), 0
-for d in range(4):
-    os.mkdir(f"{root}/d{d}")
-for i in range(nf):
-    r = random.Random(i)
-    size = r.randint(4096, 16384)
-    with open(f"{root}/d{i % 4}/f{i:05d}", "wb") as f:
-        f.write(r.randbytes(size))
-    pages += (size + 4095) // 4096
-print(pages)
-PY
-)
+n=$(small_tree $S $n_files 4 4096 16384) || fail "making the files"
 (cd $S && find . -type f | sort | xargs sha256sum) > /tmp/sums
 assert [ "$(wc -l < /tmp/sums)" = $n_files ]
 log "$n_files files, $n pages"
 nfs_mount 3 $S $M
-split -n l/2 /tmp/sums /tmp/sums.
-check_all() {
-	local p pids=() bad=0
-	for p in /tmp/sums.a?; do
-		(cd $M && sha256sum -c --quiet "$p") &
-		pids+=($!)
-	done
-	for p in "${pids[@]}"; do wait "$p" || bad=1; done
-	[ $bad = 0 ] || fail "some files read wrong"
-}
+check_all() { sums_check $M /tmp/sums 2; }
 
 # warm2 LABEL: two warm passes; sets mr and oh to the second's metadata
 # reads and object-cache hits

@@ -17,35 +17,13 @@ cachestore_bind "$CS_DISK_CACHE" /mnt/cache
 assert [ "$(cs_stat /mnt/cache objects_max)" -ge 10000 ]
 nfs_server /srv/export
 S=/srv/export M=/mnt/nfs
-n=$(python3 - "$S" <<'PY'
-import os, random, sys
-root, pages = sys.argv[1], 0
-for d in range(10):
-    os.mkdir(f"{root}/d{d}")
-    for i in range(1000):
-        r = random.Random(d * 1000 + i)
-        size = r.randint(1024, 8192)
-        with open(f"{root}/d{d}/f{i:04d}", "wb") as f:
-            f.write(r.randbytes(size))
-        pages += (size + 4095) // 4096
-print(pages)
-PY
-)
+n=$(small_tree $S 10000 10 1024 8192) || fail "making the files"
 (cd $S && find . -type f | sort | xargs sha256sum) > /tmp/sums
 assert [ "$(wc -l < /tmp/sums)" = 10000 ]
 log "10000 files, $n pages"
 nfs_mount 3 $S $M
 
-split -n l/4 /tmp/sums /tmp/sums.
-check_all() {
-	local p pids=() bad=0
-	for p in /tmp/sums.a?; do
-		(cd $M && sha256sum -c --quiet "$p") &
-		pids+=($!)
-	done
-	for p in "${pids[@]}"; do wait "$p" || bad=1; done
-	[ $bad = 0 ] || fail "some files read wrong"
-}
+check_all() { sums_check $M /tmp/sums 4; }
 cold_read $M "$n" check_all
 netfs_settle
 drop_caches		# the cold pass's cookies relinquished
