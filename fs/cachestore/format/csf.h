@@ -58,9 +58,11 @@
  * transaction are lost too).
  *
  * Object cache (csf_ocache.c): csf_obj_lookup(), csf_obj_get(),
- * csf_obj_query() and csf_obj_map() without allocation answer from an
- * in-memory copy of live records, dropped whenever a record's block joins a
- * transaction; fs->oc_max objects (csf_oc_init(); 0: off).
+ * csf_obj_query() and csf_obj_map() without allocation, and
+ * csf_obj_set_aux(), csf_obj_resize() and csf_obj_set_dirty() that would
+ * change nothing, answer from an in-memory copy of live records, dropped
+ * whenever a record's block joins a transaction; fs->oc_max objects
+ * (csf_oc_init(); 0: off).
  *
  * Block parsers (never trust a field: every length/offset bounds checked)
  *   csf_blk_verify(), csf_sb_decode(), csf_validate_block()
@@ -319,7 +321,8 @@ bool csf_buf_in_txn(const struct csf_buf *b);
 /* csf_ocache.c */
 /*
  * The object cache's default size: a quarter of a million objects, about
- * 40 MiB with NFS's keys; the kernel caps it by the machine's memory.
+ * 50 MiB with NFS's keys (200 bytes an entry); the kernel caps it by the
+ * machine's memory.
  */
 #define CSF_OC_DEF		262144
 int csf_oc_init(struct csf_fs *fs, u32 max);

@@ -12,7 +12,9 @@
  * object): about 100 bytes and the key and aux data, against a 4 KiB block
  * shared by four records.  csf_obj_lookup(), csf_obj_get(), csf_obj_query()
  * and csf_obj_map() (without allocation) of an object found here touch no
- * metadata block: no buffer-cache lookup and no read.
+ * metadata block: no buffer-cache lookup and no read; nor do
+ * csf_obj_set_aux(), csf_obj_resize() and csf_obj_set_dirty() when the
+ * entry shows they would change nothing (a withdrawal's usual case).
  *
  * Coherence rule: an entry is a copy of a record that no transaction has
  * changed since.  Entries are filled only from a table block that is not in
