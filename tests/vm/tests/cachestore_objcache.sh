@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm: disks=cache:1G timeout=900
+# vm: disks=cache:64G timeout=900
 # The object cache (issue 16): once a small-file working set outgrows the
 # metadata buffer cache, a warm pass still reads no metadata block.  2,000
 # files of 4-16 KiB over NFSv3, with the buffer cache held to 128 blocks
