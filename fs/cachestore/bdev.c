@@ -51,6 +51,27 @@ int cachestore_bdev_rw(struct block_device *bdev, blk_opf_t opf, u64 blk,
 	return ret;
 }
 
+/*
+ * A metadata I/O failed at the device: count it in io_errors and name it in
+ * the log (@blk: its first block, U64_MAX for none).  What becomes of the
+ * cache is for the operation the library fails with it to decide
+ * (cachestore_meta_error(): offline).  Returns @err.
+ */
+static int cachestore_dev_failed(struct cachestore_cache *cache, int err,
+				 const char *what, u64 blk)
+{
+	if (!err || err == -EINVAL)	/* not the device's: a bad buffer */
+		return err;
+	atomic64_inc(&cache->stats.io_errors);
+	if (blk == U64_MAX)
+		pr_err_ratelimited("cachestore %s: I/O error %d (%s)\n",
+				   cache->tag, err, what);
+	else
+		pr_err_ratelimited("cachestore %s: I/O error %d (%s at block %llu)\n",
+				   cache->tag, err, what, blk);
+	return err;
+}
+
 static int cachestore_dev_read(void *priv, u64 blk, u32 count, void *buf)
 {
 	struct cachestore_cache *cache = priv;
@@ -59,18 +80,20 @@ static int cachestore_dev_read(void *priv, u64 blk, u32 count, void *buf)
 
 	ret = cachestore_bdev_rw(cache->bdev, REQ_OP_READ, blk, count, buf);
 	cachestore_note_time(&cache->stats.meta_read_us, t0);
-	return ret;
+	return cachestore_dev_failed(cache, ret, "metadata read", blk);
 }
 
 static int cachestore_dev_write(void *priv, u64 blk, u32 count,
 				const void *buf)
 {
 	struct cachestore_cache *cache = priv;
+	int ret;
 
 	if (cache->dead)
 		return -EIO;
-	return cachestore_bdev_rw(cache->bdev, REQ_OP_WRITE | REQ_SYNC, blk,
-				  count, (void *)buf);
+	ret = cachestore_bdev_rw(cache->bdev, REQ_OP_WRITE | REQ_SYNC, blk,
+				 count, (void *)buf);
+	return cachestore_dev_failed(cache, ret, "metadata write", blk);
 }
 
 /*
@@ -84,9 +107,12 @@ static void cachestore_meta_end_io(struct bio *bio)
 {
 	struct cachestore_cache *cache = bio->bi_private;
 
-	if (bio->bi_status)
+	/* counted here, named by the commit or checkpoint it fails */
+	if (bio->bi_status) {
+		atomic64_inc(&cache->stats.io_errors);
 		cmpxchg(&cache->meta_error, 0,
 			blk_status_to_errno(bio->bi_status));
+	}
 	bio_put(bio);
 	if (atomic_dec_and_test(&cache->meta_pending))
 		wake_up_all(&cache->meta_wait);
@@ -153,17 +179,20 @@ static int cachestore_dev_flush(void *priv)
 		return ret;
 	if (cache->dead)
 		return -EIO;
-	return blkdev_issue_flush(cache->bdev);
+	ret = blkdev_issue_flush(cache->bdev);
+	return cachestore_dev_failed(cache, ret, "cache flush", U64_MAX);
 }
 
 static int cachestore_dev_zero(void *priv, u64 blk, u64 count)
 {
 	struct cachestore_cache *cache = priv;
+	int ret;
 
-	return blkdev_issue_zeroout(cache->bdev,
-				    blk << (CSF_BLOCK_SHIFT - SECTOR_SHIFT),
-				    count << (CSF_BLOCK_SHIFT - SECTOR_SHIFT),
-				    GFP_NOFS, 0);
+	ret = blkdev_issue_zeroout(cache->bdev,
+				   blk << (CSF_BLOCK_SHIFT - SECTOR_SHIFT),
+				   count << (CSF_BLOCK_SHIFT - SECTOR_SHIFT),
+				   GFP_NOFS, 0);
+	return cachestore_dev_failed(cache, ret, "zeroing", blk);
 }
 
 /* Freed blocks are discarded: the discard option is on and the device can. */
@@ -317,7 +346,8 @@ static int cachestore_dev_read_many(void *priv, const u64 *blks, u32 n,
 	if (!atomic_dec_and_test(&rm.pending))
 		wait_for_completion_io(&rm.done);
 	cachestore_note_time(&cache->stats.meta_read_us, t0);
-	return rm.error;
+	return cachestore_dev_failed(cache, rm.error, "index bucket read",
+				     U64_MAX);
 }
 
 const struct csf_dev_ops cachestore_dev_ops = {

@@ -41,15 +41,26 @@ static void cachestore_offline(struct cachestore_cache *cache)
 		fscache_io_error(cache->cache);
 }
 
-void cachestore_io_error(struct cachestore_cache *cache, int err,
-			 const char *what)
+/*
+ * A commit or a checkpoint failed: take the cache offline.  The metadata
+ * I/O that failed was counted in io_errors where it ended (bdev.c).
+ */
+void cachestore_io_failed(struct cachestore_cache *cache, int err,
+			  const char *what)
 {
-	atomic64_inc(&cache->stats.io_errors);
 	if (cache->dead)
 		return;
 	pr_err("cachestore %s: I/O error %d (%s): cache taken offline\n",
 	       cache->tag, err, what);
 	cachestore_offline(cache);
+}
+
+/* A data read or write failed at the device: count it, go offline. */
+void cachestore_io_error(struct cachestore_cache *cache, int err,
+			 const char *what)
+{
+	atomic64_inc(&cache->stats.io_errors);
+	cachestore_io_failed(cache, err, what);
 }
 
 /*
@@ -167,7 +178,7 @@ static int cachestore_commit_locked(struct cachestore_cache *cache)
 	mutex_unlock(&cache->lock);
 	if (ret) {
 		atomic64_inc(&cache->stats.commit_errors);
-		cachestore_io_error(cache, ret, "journal commit");
+		cachestore_io_failed(cache, ret, "journal commit");
 		return ret;
 	}
 	atomic64_inc(&cache->stats.commits);
@@ -225,7 +236,7 @@ static int cachestore_commit_locked(struct cachestore_cache *cache)
 		cachestore_note_hold(&cache->stats.checkpoint_hold_max_us, t0);
 		cachestore_note_time(&cache->stats.checkpoint_us, t0);
 		if (ret)
-			cachestore_io_error(cache, ret, "journal checkpoint");
+			cachestore_io_failed(cache, ret, "journal checkpoint");
 	}
 	mutex_unlock(&cache->lock);
 	return ret;

@@ -249,6 +249,8 @@ int cachestore_sync(struct cachestore_cache *cache);
 void cachestore_discard_end(struct cachestore_cache *cache);
 int cachestore_commit_seq(struct cachestore_cache *cache, u64 seq);
 void cachestore_kick_commit(struct cachestore_cache *cache);
+void cachestore_io_failed(struct cachestore_cache *cache, int err,
+			  const char *what);
 void cachestore_io_error(struct cachestore_cache *cache, int err,
 			 const char *what);
 int cachestore_meta_error(struct cachestore_cache *cache, int err,
