@@ -309,6 +309,7 @@ static int cachestore_fill_super(struct super_block *sb, struct fs_context *fc)
 	struct cachestore_cache *cache;
 	struct csf_dev dev;
 	u64 max_oc;
+	int oc_param;
 	int ret;
 
 	cache = kzalloc(sizeof(*cache), GFP_KERNEL);
@@ -375,17 +376,24 @@ static int cachestore_fill_super(struct super_block *sb, struct fs_context *fc)
 	/*
 	 * The object cache (csf_ocache.c) is not given back under memory
 	 * pressure either: an entry takes about 256 bytes with NFS's keys, so
-	 * it holds CSF_OC_DEF objects, but no more than 1/64 of the memory.
+	 * it holds CSF_OC_DEF objects, but no more than 1/64 of the memory;
+	 * objcache_max sets another size, up to 1/16 of the memory.  Without
+	 * memory for it the cache is bound without an object cache.
 	 */
+	oc_param = READ_ONCE(objcache_max);
 	max_oc = min_t(u64, CSF_OC_DEF,
 		       totalram_pages() * (PAGE_SIZE / 256) / 64);
-	if (READ_ONCE(objcache_max) >= 0)
-		max_oc = READ_ONCE(objcache_max);
+	if (oc_param >= 0)
+		max_oc = min_t(u64, oc_param,
+			       totalram_pages() * (PAGE_SIZE / 256) / 16);
 	if (max_oc != cache->fs->oc_max) {
 		csf_oc_exit(cache->fs);
 		ret = csf_oc_init(cache->fs, max_oc);
-		if (ret)
-			return ret;	/* cachestore_kill_sb() closes it */
+		if (ret) {
+			pr_warn("cachestore: %pg: no memory for an object cache of %llu objects: bound without one\n",
+				sb->s_bdev, max_oc);
+			csf_oc_init(cache->fs, 0);	/* off: cannot fail */
+		}
 	}
 	if (ctx->protect >= 0)
 		cache->fs->protect_pct = ctx->protect;

@@ -4,6 +4,9 @@
  * of small objects touch no metadata block, and what the cache answers is
  * always what the records say, through every change, commit and abort.
  */
+#include <signal.h>
+#include <unistd.h>
+
 #include "tutil.h"
 
 #define W_SIZE	(16 * 1024)	/* an NFS small file: 4 pages */
@@ -348,4 +351,108 @@ UT_TEST(object_cache_agrees_with_records_colliding)
 UT_TEST(object_cache_agrees_with_records_1t)
 {
 	differential(t_mkdev_big(256ULL << 20, 1000000), ~0ULL, 3);
+}
+
+/* ---- bounds and counters ---- */
+
+static void oc_init_hung(int sig)
+{
+	(void)sig;
+	fprintf(stderr, "csf_oc_init() still sizing its tables after 20 s\n");
+	_exit(1);
+}
+
+/*
+ * The hash tables stay within CSF_OC_HASH_MAX heads whatever the size
+ * asked and the slots: a format allows up to CSF_MAX_OBJECTS slots, and
+ * objcache_max is an int the admin sets.  Sizing the tables by doubling a
+ * u32 up to more than 2^31 wrapped to 0 and never ended.
+ */
+UT_TEST(object_cache_tables_are_bounded)
+{
+	struct csf_memdev *m = t_mkdev(1 << 15, false);
+	struct csf_fs *fs = t_open(m);
+	u32 slots = fs->geo.max_objects;
+
+	csf_oc_exit(fs);
+	fs->geo.max_objects = CSF_MAX_OBJECTS;	/* sizing only: restored */
+	signal(SIGALRM, oc_init_hung);
+	alarm(20);
+	UT_ASSERT_EQ(csf_oc_init(fs, 0xffffffffU), 0);
+	alarm(0);
+	UT_ASSERT_EQ(fs->oc_mask + 1, CSF_OC_HASH_MAX);
+	UT_ASSERT_EQ(fs->oc_max, 0xffffffffU);
+	csf_oc_exit(fs);
+	fs->geo.max_objects = slots;
+	UT_ASSERT_EQ(csf_oc_init(fs, 1000), 0);
+	UT_ASSERT_EQ(fs->oc_mask + 1, 1024U);
+	t_check_reopen(fs, m);
+	csf_memdev_free(m);
+}
+
+/* Make @id's entry again: commit what changed, then read the record. */
+static void oc_refill(struct csf_fs *fs, u32 id)
+{
+	struct csf_obj_info info;
+
+	UT_ASSERT_EQ(csf_commit(fs), 0);
+	UT_ASSERT_EQ(csf_obj_get(fs, id, &info), 0);
+	UT_ASSERT_EQ(csf_obj_get(fs, id, &info), 0);	/* a hit: cached */
+}
+
+/*
+ * objcache_hits counts the calls the object cache answered: a withdrawal's
+ * update that changes the record is no hit (it reads the record), one that
+ * changes nothing is.  And a query past the largest object fails the same
+ * with the object cache as without it.
+ */
+UT_TEST(object_cache_counts_only_answers)
+{
+	struct csf_memdev *m = t_mkdev(1 << 15, false);
+	struct csf_fs *fs = t_open(m);
+	u32 vid = t_vol(fs, "v"), id, gen, run;
+	u64 h;
+	bool p;
+	int c, r;
+
+	UT_ASSERT_EQ(csf_obj_create(fs, vid, "k", 1, "old", 3, 4096, 1,
+				    &id, &gen), 0);
+	oc_refill(fs, id);
+	h = fs->stats.oc_hits;
+	UT_ASSERT_EQ(csf_obj_set_aux(fs, id, gen, "new", 3), 0);
+	UT_ASSERT_MSG(fs->stats.oc_hits == h,
+		      "changing the aux data counted %llu object cache hits",
+		      (unsigned long long)(fs->stats.oc_hits - h));
+	UT_ASSERT_EQ(fs->ntxn, 1);
+	oc_refill(fs, id);
+	h = fs->stats.oc_hits;
+	UT_ASSERT_EQ(csf_obj_resize(fs, id, gen, 8192), 0);
+	UT_ASSERT_MSG(fs->stats.oc_hits == h,
+		      "a resize counted %llu object cache hits",
+		      (unsigned long long)(fs->stats.oc_hits - h));
+	oc_refill(fs, id);
+	h = fs->stats.oc_hits;
+	UT_ASSERT_EQ(csf_obj_set_dirty(fs, id, gen, true), 0);
+	UT_ASSERT_MSG(fs->stats.oc_hits == h,
+		      "marking dirty counted %llu object cache hits",
+		      (unsigned long long)(fs->stats.oc_hits - h));
+	UT_ASSERT_EQ(csf_obj_set_dirty(fs, id, gen, false), 0);
+	oc_refill(fs, id);
+	/* the same again: answered, one hit each, nothing changed */
+	h = fs->stats.oc_hits;
+	UT_ASSERT_EQ(csf_obj_set_aux(fs, id, gen, "new", 3), 0);
+	UT_ASSERT_EQ(csf_obj_resize(fs, id, gen, 8192), 0);
+	UT_ASSERT_EQ(csf_obj_set_dirty(fs, id, gen, false), 0);
+	UT_ASSERT_EQ(fs->stats.oc_hits - h, 3ULL);
+	UT_ASSERT_EQ(fs->ntxn, 0);
+	/* past the largest object: -EFBIG, cached or not */
+	c = csf_obj_query(fs, id, gen, CSF_MAX_FILE_PAGES + 5, 4, &p, &run);
+	fs->oc_bypass = true;
+	r = csf_obj_query(fs, id, gen, CSF_MAX_FILE_PAGES + 5, 4, &p, &run);
+	fs->oc_bypass = false;
+	UT_ASSERT_MSG(c == r && r == -EFBIG,
+		      "a query past the largest object: %d cached, %d from the record",
+		      c, r);
+	t_check_reopen(fs, m);
+	csf_memdev_free(m);
 }

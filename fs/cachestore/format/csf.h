@@ -325,6 +325,11 @@ bool csf_buf_in_txn(const struct csf_buf *b);
  * machine's memory.
  */
 #define CSF_OC_DEF		262144
+/*
+ * The most heads of each of its two hash tables (8 MiB each on 64 bits):
+ * a larger cache (objcache_max) gets longer chains, not larger tables.
+ */
+#define CSF_OC_HASH_MAX		1048576U
 int csf_oc_init(struct csf_fs *fs, u32 max);
 void csf_oc_exit(struct csf_fs *fs);
 void csf_oc_clear(struct csf_fs *fs);

@@ -1685,6 +1685,8 @@ int csf_obj_query(struct csf_fs *fs, u32 objid, u32 gen, u64 page, u32 max,
 	int ret, cached;
 
 	csf_call_begin(fs);
+	if (page >= CSF_MAX_FILE_PAGES)
+		return -EFBIG;
 	/*
 	 * Cached, with the map entry of granule 0, the object lies within that
 	 * granule: every page past it is past the end, and absent.

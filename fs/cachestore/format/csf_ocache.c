@@ -65,11 +65,13 @@ static u32 csf_oc_idx(u64 v, u32 mask)
 
 /*
  * csf_oc_init - an empty object cache of at most @max entries, its hash
- * tables sized for min(@max, the cache's object slots).  @max 0: off.
+ * tables sized for min(@max, the cache's object slots), but no more than
+ * CSF_OC_HASH_MAX heads each (past that the chains grow).  @max 0: off.
  */
 int csf_oc_init(struct csf_fs *fs, u32 max)
 {
-	u64 want = min_t(u64, max, fs->geo.max_objects);
+	u64 want = min_t(u64, min_t(u64, max, fs->geo.max_objects),
+			 CSF_OC_HASH_MAX);
 	u32 n = 1;
 
 	csf_list_init(&fs->oc_lru);
@@ -295,8 +297,20 @@ static struct csf_oent *csf_oc_live(struct csf_fs *fs, u32 objid, u32 gen)
 
 	if (!e || fs->oc_bypass || e->gen != gen)
 		return NULL;
-	csf_oc_used(fs, e);
 	return e;
+}
+
+/*
+ * The answer of a csf_oc_has_*(): a hit (counted, the entry moved to the
+ * LRU tail) only when it spares the caller the record, that is when the
+ * update would change nothing.
+ */
+static bool csf_oc_answer(struct csf_fs *fs, struct csf_oent *e, bool same)
+{
+	if (!e || !same)
+		return false;
+	csf_oc_used(fs, e);
+	return true;
 }
 
 /* Is @objid of @gen cached with aux data @aux of @len bytes? */
@@ -305,8 +319,8 @@ bool csf_oc_has_aux(struct csf_fs *fs, u32 objid, u32 gen, const void *aux,
 {
 	struct csf_oent *e = csf_oc_live(fs, objid, gen);
 
-	return e && e->aux_len == len &&
-	       (!len || !memcmp(csf_oc_aux(e), aux, len));
+	return csf_oc_answer(fs, e, e && e->aux_len == len &&
+			     (!len || !memcmp(csf_oc_aux(e), aux, len)));
 }
 
 /* Is @objid of @gen cached with size @size? */
@@ -314,7 +328,7 @@ bool csf_oc_has_size(struct csf_fs *fs, u32 objid, u32 gen, u64 size)
 {
 	struct csf_oent *e = csf_oc_live(fs, objid, gen);
 
-	return e && e->size == size;
+	return csf_oc_answer(fs, e, e && e->size == size);
 }
 
 /* Is @objid of @gen cached, dirty if @dirty, clean if not? */
@@ -322,5 +336,6 @@ bool csf_oc_has_dirty(struct csf_fs *fs, u32 objid, u32 gen, bool dirty)
 {
 	struct csf_oent *e = csf_oc_live(fs, objid, gen);
 
-	return e && !!(e->oflags & CSF_OF_DIRTY) == dirty;
+	return csf_oc_answer(fs, e,
+			     e && !!(e->oflags & CSF_OF_DIRTY) == dirty);
 }

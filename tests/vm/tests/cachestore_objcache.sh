@@ -10,7 +10,7 @@
 # object cache off (objcache_max=0): the second warm pass reads table
 # blocks again, which is what this test would see without the object
 # cache.  Every file is checked against the server's sha256 list in every
-# pass.
+# pass.  Last, an objcache_max larger than memory allows is capped.
 . "$CS_REPO/tests/vm/lib.sh"
 
 n_files=2000
@@ -64,6 +64,17 @@ warm2 "object cache off"
 [ "$mr" -ge $((n_files / 4)) ] ||
 	fail "with the object cache off a warm pass read only $mr metadata blocks: the buffer cache was not outgrown, the test above proves nothing"
 umount $M
+cachestore_unbind /mnt/cache
+
+# an objcache_max past what memory allows is capped at 1/16 of it (256
+# bytes an entry), and the cache binds
+echo 2147483647 > $P/objcache_max
+cachestore_bind "$CS_DISK_CACHE" /mnt/cache
+cap=$(( $(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) * 1024 / 256 / 16 ))
+om=$(cs_stat /mnt/cache objcache_max)
+log "objcache_max=2147483647: an object cache of $om objects (cap $cap)"
+[ "$om" -gt 0 ] && [ "$om" -le "$cap" ] ||
+	fail "objcache_max=2147483647 gave an object cache of $om objects, more than 1/16 of the memory ($cap)"
 cachestore_unbind /mnt/cache
 echo -1 > $P/objcache_max
 echo 0 > $P/meta_bufs
